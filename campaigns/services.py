@@ -1,0 +1,155 @@
+"""Rules that change campaigns: creation with a questionnaire, target rates, manual targets."""
+
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import transaction
+
+from orgs.models import Org, OrgKind
+
+from .models import (
+    DEFAULT_SCALE_LABELS,
+    Campaign,
+    NegativeRule,
+    Question,
+    QuestionKind,
+    Target,
+    TargetRate,
+    TargetSource,
+)
+
+OVERALL_LABEL = "工作总体满意度"
+SUGGESTION_LABEL = "您对所在工会工作的建议"
+
+# The nine work items of 2022, in the seed's order (DESIGN.md).
+ITEMS_2022 = [
+    "职工(代表)大会",
+    "民主管理",
+    "培养、评选、表彰先进模范",
+    "职工文体活动",
+    "劳动竞赛、技能提升",
+    "帮助和指导签订劳动合同",
+    "维护女职工的特殊权益",
+    "困难职工帮扶救助",
+    "协助和督促劳动安全卫生",
+]
+
+# The seed's rule: 70% for towns and parks, 100% for sectors, agencies and direct unions.
+SEED_TARGET_RATES = {
+    OrgKind.TOWN: Decimal("0.7"),
+    OrgKind.PARK: Decimal("0.7"),
+    OrgKind.SECTOR: Decimal("1"),
+    OrgKind.AGENCY: Decimal("1"),
+    OrgKind.DIRECT: Decimal("1"),
+    OrgKind.ENTERPRISE: Decimal("1"),
+}
+
+
+@transaction.atomic
+def create_campaign(
+    *,
+    org: Org,
+    name: str,
+    year: int,
+    starts_at: datetime,
+    ends_at: datetime,
+    items: list[str] | None = None,
+    target_rates: dict[str, Decimal] | None = None,
+    negative_rule: str = NegativeRule.OVERALL,
+    verify_days: int = 1,
+    rectify_days: int = 15,
+    created_by=None,
+) -> Campaign:
+    """A campaign with its questionnaire: the overall rating, the work items, the suggestion."""
+    campaign = Campaign.objects.create(
+        org=org,
+        name=name,
+        year=year,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        scale_labels=dict(DEFAULT_SCALE_LABELS),
+        negative_rule=negative_rule,
+        verify_days=verify_days,
+        rectify_days=rectify_days,
+        created_by=created_by,
+    )
+    items = ITEMS_2022 if items is None else items
+    questions = [
+        Question(
+            campaign=campaign,
+            kind=QuestionKind.OVERALL,
+            label=OVERALL_LABEL,
+            position=0,
+            required=True,
+        )
+    ]
+    questions += [
+        Question(campaign=campaign, kind=QuestionKind.ITEM, label=label, position=i)
+        for i, label in enumerate(items, start=1)
+    ]
+    questions.append(
+        Question(
+            campaign=campaign,
+            kind=QuestionKind.SUGGESTION,
+            label=SUGGESTION_LABEL,
+            position=len(items) + 1,
+            max_length=500,
+        )
+    )
+    Question.objects.bulk_create(questions)
+    set_target_rates(
+        campaign=campaign, rates=SEED_TARGET_RATES if target_rates is None else target_rates
+    )
+    return campaign
+
+
+@transaction.atomic
+def set_target_rates(*, campaign: Campaign, rates: dict[str, Decimal | None]) -> None:
+    """Replace the rule's rates; a kind set to None has no rule-derived target."""
+    for kind, rate in rates.items():
+        if rate is None:
+            TargetRate.objects.filter(campaign=campaign, org_kind=kind).delete()
+        else:
+            TargetRate.objects.update_or_create(
+                campaign=campaign, org_kind=kind, defaults={"rate": Decimal(rate)}
+            )
+
+
+def set_manual_target(*, campaign: Campaign, org: Org, value: int | None) -> None:
+    """Set (or, with None, clear) a target typed in the console; it wins over the rule."""
+    if value is None:
+        Target.objects.filter(campaign=campaign, org=org).delete()
+        return
+    Target.objects.update_or_create(
+        campaign=campaign,
+        org=org,
+        defaults={"value": value, "source": TargetSource.MANUAL, "task_import": None},
+    )
+
+
+@transaction.atomic
+def save_questionnaire(*, campaign: Campaign, entries: list[dict]) -> None:
+    """Apply an edited questionnaire: labels and order of existing questions, new items, removals.
+
+    Each entry: {"id": int | None, "label": str, "position": int, "delete": bool}. The overall
+    and suggestion questions may be relabelled and moved but never removed.
+    """
+    existing = {q.pk: q for q in campaign.questions.all()}
+    for entry in entries:
+        question = existing.get(entry.get("id")) if entry.get("id") else None
+        label = (entry.get("label") or "").strip()
+        if question is None:
+            if label and not entry.get("delete"):
+                Question.objects.create(
+                    campaign=campaign,
+                    kind=QuestionKind.ITEM,
+                    label=label,
+                    position=entry["position"],
+                )
+            continue
+        if entry.get("delete") and question.kind == QuestionKind.ITEM:
+            question.delete()
+            continue
+        question.label = label or question.label
+        question.position = entry["position"]
+        question.save(update_fields=["label", "position"])

@@ -1,0 +1,69 @@
+"""The common world of the tests: a small union tree, a campaign and admins at each level."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from accounts.models import Role, RoleKind, User
+from campaigns.services import create_campaign
+from orgs.models import OrgKind
+from orgs.services import create_child_org, create_root_org, set_reported_members
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+class World:
+    """Named orgs and users, so tests read like the feature."""
+
+
+@pytest.fixture
+def world(db) -> World:
+    w = World()
+    w.city = create_root_org(name="仪征市总工会", code="321081")
+    w.town = create_child_org(parent=w.city, name="真州镇", kind=OrgKind.TOWN, seq=1)
+    w.park = create_child_org(parent=w.city, name="枣林湾旅游度假区", kind=OrgKind.PARK, seq=2)
+    w.agency = create_child_org(parent=w.city, name="教育局", kind=OrgKind.AGENCY, seq=3)
+    w.town_union_a = create_child_org(
+        parent=w.town, name="真州镇中心小学工会", kind=OrgKind.GRASSROOTS
+    )
+    w.town_union_b = create_child_org(
+        parent=w.town, name="真州镇卫生院工会", kind=OrgKind.GRASSROOTS
+    )
+    w.park_union = create_child_org(parent=w.park, name="枣林湾酒店工会", kind=OrgKind.GRASSROOTS)
+
+    w.campaign = create_campaign(
+        org=w.city,
+        name="2022年会员网上评议",
+        year=2022,
+        starts_at=datetime(2022, 9, 1, tzinfo=SHANGHAI),
+        ends_at=datetime(2022, 11, 30, 23, 59, 59, tzinfo=SHANGHAI),
+    )
+    set_reported_members(org=w.town, year=2022, count=4809)
+    set_reported_members(org=w.park, year=2022, count=381)
+    set_reported_members(org=w.agency, year=2022, count=4130)
+
+    w.city_admin = _user("city_admin", RoleKind.FEDERATION_ADMIN, w.city)
+    w.town_admin = _user("town_admin", RoleKind.UNIT_ADMIN, w.town)
+    w.park_admin = _user("park_admin", RoleKind.UNIT_ADMIN, w.park)
+    w.union_admin = _user("union_admin", RoleKind.GRASSROOTS_ADMIN, w.town_union_a)
+    w.viewer = _user("viewer", RoleKind.VIEWER, w.city)
+    w.nobody = User.objects.create_user(username="nobody", password="pingyi-test-pw")
+    return w
+
+
+def _user(username: str, kind: str, org) -> User:
+    user = User.objects.create_user(username=username, password="pingyi-test-pw")
+    Role.objects.create(user=user, org=org, kind=kind)
+    return user
+
+
+@pytest.fixture
+def login(client):
+    """Log a user in on the test client and return the client."""
+
+    def _login(user):
+        client.force_login(user)
+        return client
+
+    return _login

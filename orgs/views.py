@@ -1,0 +1,130 @@
+"""Console pages of the union tree: drill-down with figures, add and edit a unit."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect, render
+
+from campaigns.selectors import campaigns_for_org, current_campaign, unit_table
+from campaigns.services import set_manual_target
+from pingyi.console import console_view
+
+from .forms import OrgForm
+from .models import ReportedMembers
+from .scoping import can_manage, get_org_in_scope_or_404, in_scope, scope_roots
+from .selectors import ancestors_of, parent_of
+from .services import create_child_org, set_reported_members
+
+
+@console_view
+def tree(request):
+    roots = scope_roots(request.user)
+    if len(roots) == 1:
+        return redirect("orgs:detail", org_id=roots[0].pk)
+    return render(request, "orgs/roots.html", {"roots": roots, "nav": "orgs"})
+
+
+def _pick_campaign(request, org):
+    campaigns = list(campaigns_for_org(org).order_by("-starts_at"))
+    wanted = request.GET.get("campaign")
+    for campaign in campaigns:
+        if wanted and str(campaign.pk) == wanted:
+            return campaign, campaigns
+    return current_campaign(org), campaigns
+
+
+@console_view
+def detail(request, org_id: int):
+    org = get_org_in_scope_or_404(request.user, pk=org_id)
+    campaign, campaigns = _pick_campaign(request, org)
+    ancestors = [a for a in ancestors_of(org) if in_scope(request.user, a)]
+    table = unit_table(campaign=campaign, parent=org)
+    return render(
+        request,
+        "orgs/detail.html",
+        {
+            "org": org,
+            "ancestors": ancestors,
+            "campaign": campaign,
+            "campaigns": campaigns,
+            "table": table,
+            "can_manage": can_manage(request.user, org),
+            "nav": "orgs",
+        },
+    )
+
+
+@console_view
+def add_child(request, org_id: int):
+    parent = get_org_in_scope_or_404(request.user, pk=org_id)
+    if not can_manage(request.user, parent):
+        raise PermissionDenied("您的角色只能查看，不能新增下级组织。")
+    campaign, _ = _pick_campaign(request, parent)
+    form = OrgForm(request.POST or None, parent=parent)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        child = create_child_org(
+            parent=parent, name=data["name"], kind=data["kind"], seq=data["seq"] or 0
+        )
+        _save_figures(child, campaign, data)
+        messages.success(request, f"已新增“{child.name}”。")
+        return redirect("orgs:detail", org_id=parent.pk)
+    return render(
+        request,
+        "orgs/form.html",
+        {
+            "form": form,
+            "parent": parent,
+            "campaign": campaign,
+            "title": "新增下级组织",
+            "nav": "orgs",
+        },
+    )
+
+
+@console_view
+def edit(request, org_id: int):
+    org = get_org_in_scope_or_404(request.user, pk=org_id)
+    if not can_manage(request.user, org):
+        raise PermissionDenied("您的角色只能查看，不能修改组织信息。")
+    parent = parent_of(org)
+    campaign, _ = _pick_campaign(request, org)
+    initial = {"name": org.name, "kind": org.kind, "seq": org.seq}
+    if campaign is not None:
+        reported = ReportedMembers.objects.filter(org=org, year=campaign.year).first()
+        target = campaign.targets.filter(org=org).first()
+        initial |= {
+            "reported_members": reported.count if reported else None,
+            "target": target.value if target else None,
+        }
+    form = OrgForm(request.POST or None, parent=parent, instance=org, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        org.name, org.kind, org.seq = data["name"], data["kind"], data["seq"] or 0
+        org.save(update_fields=["name", "kind", "seq", "updated_at"])
+        _save_figures(org, campaign, data)
+        messages.success(request, f"已保存“{org.name}”。")
+        return redirect(
+            "orgs:detail", org_id=parent.pk if parent and in_scope(request.user, parent) else org.pk
+        )
+    return render(
+        request,
+        "orgs/form.html",
+        {
+            "form": form,
+            "parent": parent,
+            "org": org,
+            "campaign": campaign,
+            "title": f"修改“{org.name}”",
+            "nav": "orgs",
+        },
+    )
+
+
+def _save_figures(org, campaign, data) -> None:
+    if campaign is None:
+        return
+    if data.get("reported_members") is not None:
+        set_reported_members(org=org, year=campaign.year, count=data["reported_members"])
+    else:
+        ReportedMembers.objects.filter(org=org, year=campaign.year).delete()
+    set_manual_target(campaign=campaign, org=org, value=data.get("target"))

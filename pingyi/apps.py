@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PingyiConfig(AppConfig):
+    name = "pingyi"
+    verbose_name = "评议"

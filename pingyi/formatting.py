@@ -1,0 +1,31 @@
+"""How dates and numbers are written for Chinese readers: 2022年9月1日, 62,301, 70%."""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.utils import timezone
+
+
+def cn_date(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = timezone.localtime(value) if timezone.is_aware(value) else value
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+def cn_datetime(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    local = timezone.localtime(value) if timezone.is_aware(value) else value
+    return f"{cn_date(local)} {local:%H:%M}"
+
+
+def thousands(value: int | None) -> str:
+    return "" if value is None else f"{value:,}"
+
+
+def percent(value: Decimal | float | None, digits: int = 0) -> str:
+    if value is None:
+        return ""
+    return f"{Decimal(value) * 100:.{digits}f}%"

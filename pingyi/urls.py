@@ -1,0 +1,21 @@
+"""URL routes: the admin console, accounts, the JSON API and Django's admin."""
+
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from api.urls import api
+
+admin.site.site_header = "工会会员网上评议 · 数据管理"
+admin.site.site_title = "评议数据管理"
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="console:home", permanent=False)),
+    path("accounts/", include("accounts.urls")),
+    path("console/", include("reports.urls")),
+    path("console/orgs/", include("orgs.urls")),
+    path("console/campaigns/", include("campaigns.urls")),
+    path("console/imports/", include("campaigns.import_urls")),
+    path("api/v1/", api.urls),
+    path("django-admin/", admin.site.urls),
+]
