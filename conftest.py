@@ -13,6 +13,12 @@ from orgs.services import create_child_org, create_root_org, set_reported_member
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # PBKDF2 costs ~0.2 s a user; tests create many users and check no password strength.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 class World:
     """Named orgs and users, so tests read like the feature."""
 

@@ -1,6 +1,13 @@
-"""The JSON API under /api/v1/ (django-ninja), OpenAPI docs at /api/v1/docs; wiring only."""
+"""The JSON API under /api/v1/ (django-ninja), OpenAPI docs at /api/v1/docs; wiring only.
 
+Every error answers JSON with a stable `code` and a Chinese `message`, so the app can show
+the message as it is and branch on the code.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, ValidationError
 from ninja.security import django_auth
 
 from .routes import router
@@ -13,3 +20,28 @@ api = NinjaAPI(
     auth=django_auth,
 )
 api.add_router("/", router)
+
+
+def error(request, status: int, code: str, message: str, **extra):
+    return api.create_response(request, {"code": code, "message": message, **extra}, status=status)
+
+
+@api.exception_handler(Http404)
+def not_found(request, exc):
+    message = str(exc) if str(exc) and str(exc) != "Not Found" else "找不到请求的资源"
+    return error(request, 404, "not_found", message)
+
+
+@api.exception_handler(AuthenticationError)
+def not_authenticated(request, exc):
+    return error(request, 401, "not_authenticated", "请先登录")
+
+
+@api.exception_handler(PermissionDenied)
+def forbidden(request, exc):
+    return error(request, 403, "forbidden", str(exc) or "没有权限执行此操作")
+
+
+@api.exception_handler(ValidationError)
+def invalid(request, exc):
+    return error(request, 422, "invalid", "请求参数有误，请检查后重试", errors=exc.errors)

@@ -1,0 +1,134 @@
+"""Campaign pages: settings, questionnaire editing and who may change them."""
+
+import pytest
+from django.urls import reverse
+
+from campaigns.models import Campaign, QuestionKind
+from campaigns.services import ITEMS_2022
+
+pytestmark = pytest.mark.django_db
+
+
+def test_campaign_page_shows_window_questionnaire_and_rule(world, login):
+    html = login(world.town_admin).get(reverse("campaigns:detail", args=[world.campaign.pk]))
+    text = html.content.decode()
+    assert "2022年9月1日 00:00 至 2022年11月30日 23:59" in text
+    assert "工作总体满意度" in text
+    for item in ITEMS_2022:
+        assert item in text
+    assert "镇工会 70%" in text and "机关/事业单位工会 100%" in text
+    assert "核实 1 个工作日，整改答复 15 个工作日" in text
+
+
+def test_town_admin_reads_the_campaign_but_cannot_edit_it(world, login):
+    client = login(world.town_admin)
+    assert client.get(reverse("campaigns:list")).status_code == 200
+    assert client.get(reverse("campaigns:edit", args=[world.campaign.pk])).status_code == 403
+    assert (
+        client.get(reverse("campaigns:questionnaire", args=[world.campaign.pk])).status_code == 403
+    )
+
+
+def test_city_admin_creates_a_campaign_with_the_seed_questionnaire(world, login):
+    response = login(world.city_admin).post(
+        reverse("campaigns:create"),
+        {
+            "name": "2023年会员网上评议",
+            "year": "2023",
+            "start_date": "2023-09-01",
+            "end_date": "2023-11-30",
+            "negative_rule": "overall",
+            "verify_days": "1",
+            "rectify_days": "7",
+            "rate_town": "70",
+            "rate_park": "70",
+            "rate_agency": "100",
+        },
+    )
+    assert response.status_code == 302
+    campaign = Campaign.objects.get(name="2023年会员网上评议")
+    assert campaign.rectify_days == 7
+    assert [q.label for q in campaign.questions.filter(kind=QuestionKind.ITEM)] == ITEMS_2022
+    assert {r.org_kind for r in campaign.target_rates.all()} == {"town", "park", "agency"}
+
+
+def test_end_before_start_is_refused(world, login):
+    response = login(world.city_admin).post(
+        reverse("campaigns:create"),
+        {
+            "name": "倒置",
+            "year": "2023",
+            "start_date": "2023-11-30",
+            "end_date": "2023-09-01",
+            "negative_rule": "overall",
+            "verify_days": "1",
+            "rectify_days": "15",
+        },
+    )
+    assert "结束日期 2023-09-01 早于开始日期 2023-11-30" in response.content.decode()
+    assert not Campaign.objects.filter(name="倒置").exists()
+
+
+def test_duplicate_campaign_name_is_refused(world, login):
+    response = login(world.city_admin).post(
+        reverse("campaigns:create"),
+        {
+            "name": "2022年会员网上评议",
+            "year": "2022",
+            "start_date": "2022-09-01",
+            "end_date": "2022-11-30",
+            "negative_rule": "overall",
+            "verify_days": "1",
+            "rectify_days": "15",
+        },
+    )
+    assert "已有名为“2022年会员网上评议”的评议活动" in response.content.decode()
+
+
+def test_questionnaire_relabel_reorder_add_and_remove(world, login):
+    client = login(world.city_admin)
+    questions = {q.label: q for q in world.campaign.questions.all()}
+    data = {}
+    for q in questions.values():
+        data[f"label_{q.pk}"] = q.label
+        data[f"position_{q.pk}"] = str(q.position)
+    data[f"label_{questions['民主管理'].pk}"] = "民主管理与厂务公开"
+    data[f"position_{questions['民主管理'].pk}"] = "1"
+    data[f"position_{questions['职工(代表)大会'].pk}"] = "2"
+    data[f"delete_{questions['职工文体活动'].pk}"] = "on"
+    data[f"delete_{questions['工作总体满意度'].pk}"] = "on"  # ignored: overall stays
+    data["new_label"] = "职工之家建设"
+    response = client.post(reverse("campaigns:questionnaire", args=[world.campaign.pk]), data)
+    assert response.status_code == 302
+    labels = [q.label for q in world.campaign.questions.all()]
+    assert labels[:3] == ["工作总体满意度", "民主管理与厂务公开", "职工(代表)大会"]
+    assert "职工文体活动" not in labels
+    assert "职工之家建设" in labels
+    assert world.campaign.questions.filter(kind=QuestionKind.OVERALL, required=True).count() == 1
+
+
+def test_questionnaire_refuses_an_empty_label(world, login):
+    overall = world.campaign.questions.get(kind=QuestionKind.OVERALL)
+    response = login(world.city_admin).post(
+        reverse("campaigns:questionnaire", args=[world.campaign.pk]),
+        {f"label_{overall.pk}": " ", f"position_{overall.pk}": "0"},
+    )
+    assert "题目不能为空" in response.content.decode()
+    overall.refresh_from_db()
+    assert overall.label == "工作总体满意度"
+
+
+def test_campaign_of_another_federation_is_invisible(world, login):
+    from orgs.services import create_root_org
+
+    other = create_root_org(name="扬州市总工会", code="321000")
+    campaign = Campaign.objects.create(
+        org=other,
+        name="扬州评议",
+        year=2022,
+        starts_at=world.campaign.starts_at,
+        ends_at=world.campaign.ends_at,
+    )
+    client = login(world.city_admin)
+    assert client.get(reverse("campaigns:detail", args=[campaign.pk])).status_code == 404
+    assert "扬州评议" not in client.get(reverse("campaigns:list")).content.decode()
