@@ -1,11 +1,16 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
+from . import views
 from .forms import LoginForm
 
 app_name = "accounts"
 
 urlpatterns = [
+    path("admins/", views.admin_list, name="admins"),
+    path("admins/new/", views.admin_new, name="admin_new"),
+    path("admins/<int:role_id>/reset/", views.admin_reset_password, name="admin_reset"),
+    path("admins/<int:role_id>/revoke/", views.admin_revoke, name="admin_revoke"),
     path(
         "login/",
         auth_views.LoginView.as_view(

@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from campaigns.models import Campaign, QuestionKind
 from campaigns.services import ITEMS_2022
+from orgs.services import create_root_org
 
 pytestmark = pytest.mark.django_db
 
@@ -119,8 +120,6 @@ def test_questionnaire_refuses_an_empty_label(world, login):
 
 
 def test_campaign_of_another_federation_is_invisible(world, login):
-    from orgs.services import create_root_org
-
     other = create_root_org(name="扬州市总工会", code="321000")
     campaign = Campaign.objects.create(
         org=other,
