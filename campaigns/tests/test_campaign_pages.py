@@ -131,3 +131,30 @@ def test_campaign_of_another_federation_is_invisible(world, login):
     client = login(world.city_admin)
     assert client.get(reverse("campaigns:detail", args=[campaign.pk])).status_code == 404
     assert "扬州评议" not in client.get(reverse("campaigns:list")).content.decode()
+
+
+def test_city_admin_changes_deadlines_window_and_rates(world, login):
+    response = login(world.city_admin).post(
+        reverse("campaigns:edit", args=[world.campaign.pk]),
+        {
+            "name": "2022年会员网上评议",
+            "year": "2022",
+            "start_date": "2022-09-01",
+            "end_date": "2022-12-15",
+            "negative_rule": "overall_or_item",
+            "verify_days": "5",
+            "rectify_days": "7",
+            "rate_town": "80",
+            "rate_park": "70",
+        },
+    )
+    assert response.status_code == 302
+    world.campaign.refresh_from_db()
+    assert (world.campaign.verify_days, world.campaign.rectify_days) == (5, 7)
+    assert world.campaign.negative_rule == "overall_or_item"
+    html = login(world.city_admin).get(reverse("campaigns:detail", args=[world.campaign.pk]))
+    text = html.content.decode()
+    assert "至 2022年12月15日 23:59" in text
+    assert "镇工会 80%" in text
+    # Cleared rates leave a kind without a rule-derived target.
+    assert "机关/事业单位工会" not in text.split("目标规则")[1].split("</dd>")[0]

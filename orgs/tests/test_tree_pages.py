@@ -85,3 +85,55 @@ def test_duplicate_sibling_name_is_refused(world, login):
         reverse("orgs:add_child", args=[world.town.pk]), {"name": "重名 工会", "kind": "grassroots"}
     )
     assert "“真州镇”下已有名为“重名工会”的组织" in response.content.decode()
+
+
+def test_town_admin_edits_a_union_and_sets_its_figures(world, login):
+    client = login(world.town_admin)
+    url = reverse("orgs:edit", args=[world.town_union_a.pk]) + f"?campaign={world.campaign.pk}"
+    response = client.post(
+        url,
+        {
+            "name": "真州镇中心小学工会委员会",
+            "kind": "grassroots",
+            "seq": "1",
+            "reported_members": "88",
+            "target": "80",
+        },
+    )
+    assert response.status_code == 302
+    page = client.get(
+        reverse("orgs:detail", args=[world.town.pk]) + f"?campaign={world.campaign.pk}"
+    )
+    row = next(r for r in page.context["table"].rows if r.org.pk == world.town_union_a.pk)
+    assert row.org.name == "真州镇中心小学工会委员会"
+    assert (row.figures.reported, row.figures.target, row.figures.target_source) == (
+        88,
+        80,
+        "import",
+    )
+
+
+def test_clearing_a_manual_target_falls_back_to_the_rule(world, login):
+    client = login(world.city_admin)
+    url = reverse("orgs:edit", args=[world.park.pk]) + f"?campaign={world.campaign.pk}"
+    client.post(
+        url,
+        {"name": "枣林湾旅游度假区", "kind": "park", "reported_members": "381", "target": "300"},
+    )
+    client.post(
+        url, {"name": "枣林湾旅游度假区", "kind": "park", "reported_members": "381", "target": ""}
+    )
+    page = client.get(
+        reverse("orgs:detail", args=[world.city.pk]) + f"?campaign={world.campaign.pk}"
+    )
+    row = next(r for r in page.context["table"].rows if r.org.pk == world.park.pk)
+    assert (row.figures.target, row.figures.target_source) == (267, "rule")
+
+
+def test_town_admin_cannot_edit_the_town_next_door(world, login):
+    response = login(world.town_admin).post(
+        reverse("orgs:edit", args=[world.park.pk]), {"name": "改名", "kind": "park"}
+    )
+    assert response.status_code == 404
+    world.park.refresh_from_db()
+    assert world.park.name == "枣林湾旅游度假区"
