@@ -8,7 +8,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/pingyi
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-sqlite test-postgres setup demo lint format bench browser-deps screenshots clean
+.PHONY: run test test-sqlite test-postgres setup demo lint format bench bench-pg browser-deps screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,10 @@ format: setup
 
 bench: setup
 	$(PY) benchmarks/org_tree.py
+
+# The same on PostgreSQL, in a database pingyi_bench created and dropped on PG_URL's server.
+bench-pg: setup
+	DATABASE_URL="$(PG_URL)" $(PY) benchmarks/org_tree.py --postgres
 
 screenshots: setup browser-deps
 	PINGYI_SCREENSHOTS=docs/screenshots $(BIN)/pytest -m browser tests/test_browser_tour.py

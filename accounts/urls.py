@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
@@ -17,6 +18,8 @@ urlpatterns = [
             template_name="accounts/login.html",
             authentication_form=LoginForm,
             redirect_authenticated_user=True,
+            # LoginView sets site_name to the request's host (no django.contrib.sites): keep ours.
+            extra_context={"site_name": settings.PINGYI_SITE_NAME},
         ),
         name="login",
     ),
