@@ -6,9 +6,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from accounts.models import Role, RoleKind, User
-from campaigns.services import create_campaign
+from campaigns.services import create_campaign, record_reported_members
 from orgs.models import OrgKind
-from orgs.services import create_child_org, create_root_org, set_reported_members
+from orgs.services import create_child_org, create_root_org
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -45,9 +45,9 @@ def world(db) -> World:
         starts_at=datetime(2022, 9, 1, tzinfo=SHANGHAI),
         ends_at=datetime(2022, 11, 30, 23, 59, 59, tzinfo=SHANGHAI),
     )
-    set_reported_members(org=w.town, year=2022, count=4809)
-    set_reported_members(org=w.park, year=2022, count=381)
-    set_reported_members(org=w.agency, year=2022, count=4130)
+    record_reported_members(org=w.town, year=2022, count=4809)
+    record_reported_members(org=w.park, year=2022, count=381)
+    record_reported_members(org=w.agency, year=2022, count=4130)
 
     w.city_admin = _user("city_admin", RoleKind.FEDERATION_ADMIN, w.city)
     w.town_admin = _user("town_admin", RoleKind.UNIT_ADMIN, w.town)

@@ -6,5 +6,8 @@ app_name = "imports"
 
 urlpatterns = [
     path("", import_views.import_list, name="list"),
-    path("new/", import_views.import_list, name="new"),
+    path("new/", import_views.import_new, name="new"),
+    path("confirm/", import_views.import_confirm, name="confirm"),
+    path("<int:import_id>/", import_views.import_detail, name="detail"),
+    path("<int:import_id>/refused.xlsx", import_views.refused_xlsx, name="refused_xlsx"),
 ]

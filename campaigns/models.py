@@ -225,3 +225,29 @@ class TaskTableImport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.filename} → {self.parent} ({self.created_at:%Y-%m-%d})"
+
+
+class Rollup(models.Model):
+    """An org's reported members and target in a campaign, its whole subtree included.
+
+    Kept current by campaigns.rollups whenever a figure, a target, a rate or a kind changes,
+    so that a unit table reads one row per sub-unit instead of walking 150,000 orgs. Only
+    orgs with a figure have a row; `manage.py rebuild_rollups` recomputes them from scratch.
+    """
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="rollups")
+    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="rollups")
+    reported = models.PositiveIntegerField(null=True)
+    reported_own = models.BooleanField(default=False)
+    target = models.PositiveIntegerField(null=True)
+    target_source = models.CharField(max_length=10, blank=True)
+
+    class Meta:
+        verbose_name = _("目标汇总")
+        verbose_name_plural = _("目标汇总")
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "org"], name="one_rollup_per_org"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.org_id}: {self.reported} / {self.target}"

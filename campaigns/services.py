@@ -5,7 +5,8 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from orgs.models import Org, OrgKind
+from orgs.models import Org, OrgKind, ReportedMembers
+from orgs.services import set_reported_members
 
 from .models import (
     DEFAULT_SCALE_LABELS,
@@ -17,6 +18,7 @@ from .models import (
     TargetRate,
     TargetSource,
 )
+from .rollups import rebuild_rollups, refresh_for_org_change, refresh_rollups
 
 OVERALL_LABEL = "工作总体满意度"
 SUGGESTION_LABEL = "您对所在工会工作的建议"
@@ -113,18 +115,31 @@ def set_target_rates(*, campaign: Campaign, rates: dict[str, Decimal | None]) ->
             TargetRate.objects.update_or_create(
                 campaign=campaign, org_kind=kind, defaults={"rate": Decimal(rate)}
             )
+    rebuild_rollups(campaign=campaign)
 
 
+@transaction.atomic
 def set_manual_target(*, campaign: Campaign, org: Org, value: int | None) -> None:
     """Set (or, with None, clear) a target typed in the console; it wins over the rule."""
     if value is None:
         Target.objects.filter(campaign=campaign, org=org).delete()
-        return
-    Target.objects.update_or_create(
-        campaign=campaign,
-        org=org,
-        defaults={"value": value, "source": TargetSource.MANUAL, "task_import": None},
-    )
+    else:
+        Target.objects.update_or_create(
+            campaign=campaign,
+            org=org,
+            defaults={"value": value, "source": TargetSource.MANUAL, "task_import": None},
+        )
+    refresh_rollups(campaign=campaign, orgs=[org])
+
+
+@transaction.atomic
+def record_reported_members(*, org: Org, year: int, count: int | None) -> None:
+    """Set (or, with None, clear) an org's reported members and roll the change up."""
+    if count is None:
+        ReportedMembers.objects.filter(org=org, year=year).delete()
+    else:
+        set_reported_members(org=org, year=year, count=count)
+    refresh_for_org_change(org=org, year=year)
 
 
 @transaction.atomic

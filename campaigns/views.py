@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from orgs.models import Org
 from orgs.scoping import can_run_campaigns, scope_roots
+from orgs.selectors import within
 from pingyi.console import console_view
 
 from .forms import CampaignForm
@@ -23,7 +24,7 @@ def visible_campaigns(user):
     q = Q(pk__in=[])
     for root in roots:
         ancestors = [root.path[:i] for i in range(Org.steplen, len(root.path) + 1, Org.steplen)]
-        q |= Q(org__path__startswith=root.path) | Q(org__path__in=ancestors)
+        q |= within(root, "org__path") | Q(org__path__in=ancestors)
     return Campaign.objects.filter(q).select_related("org")
 
 

@@ -37,13 +37,7 @@ class Org(MP_Node):
     class Meta:
         verbose_name = _("工会组织")
         verbose_name_plural = _("工会组织")
-        indexes = [
-            # LIKE 'prefix%' on PostgreSQL needs pattern ops whatever the database collation.
-            models.Index(
-                fields=["path"], name="org_path_prefix_idx", opclasses=["varchar_pattern_ops"]
-            ),
-            models.Index(fields=["depth", "path"], name="org_depth_path_idx"),
-        ]
+        indexes = [models.Index(fields=["depth", "path"], name="org_depth_path_idx")]
         constraints = [
             models.CheckConstraint(condition=~Q(name=""), name="org_name_not_empty"),
             models.CheckConstraint(condition=~Q(code=""), name="org_code_not_empty"),

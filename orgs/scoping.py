@@ -12,7 +12,7 @@ from django.http import Http404
 from accounts.models import CAMPAIGN_ROLES, MANAGING_ROLES, Role, RoleKind
 
 from .models import Org
-from .selectors import root_orgs
+from .selectors import root_orgs, within
 
 _CACHE_ATTR = "_pingyi_scope_roots"
 
@@ -48,10 +48,9 @@ def scope_roots(user, kinds: Iterable[str] | None = None) -> list[Org]:
 
 
 def _paths_q(roots: list[Org], field: str) -> Q:
-    lookup = f"{field}__startswith" if field else "path__startswith"
     q = Q(pk__in=[])
     for root in roots:
-        q |= Q(**{lookup: root.path})
+        q |= within(root, field)
     return q
 
 

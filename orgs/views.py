@@ -4,15 +4,16 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 
+from campaigns.rollups import refresh_for_org_change
 from campaigns.selectors import campaigns_for_org, current_campaign, unit_table
-from campaigns.services import set_manual_target
+from campaigns.services import record_reported_members, set_manual_target
 from pingyi.console import console_view
 
 from .forms import OrgForm
 from .models import ReportedMembers
 from .scoping import can_manage, get_org_in_scope_or_404, in_scope, scope_roots
 from .selectors import ancestors_of, parent_of
-from .services import create_child_org, set_reported_members
+from .services import create_child_org
 
 
 @console_view
@@ -99,8 +100,11 @@ def edit(request, org_id: int):
     form = OrgForm(request.POST or None, parent=parent, instance=org, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        kind_changed = org.kind != data["kind"]
         org.name, org.kind, org.seq = data["name"], data["kind"], data["seq"] or 0
         org.save(update_fields=["name", "kind", "seq", "updated_at"])
+        if kind_changed:  # the target rule goes by kind
+            refresh_for_org_change(org=org)
         _save_figures(org, campaign, data)
         messages.success(request, f"已保存“{org.name}”。")
         return redirect(
@@ -123,8 +127,5 @@ def edit(request, org_id: int):
 def _save_figures(org, campaign, data) -> None:
     if campaign is None:
         return
-    if data.get("reported_members") is not None:
-        set_reported_members(org=org, year=campaign.year, count=data["reported_members"])
-    else:
-        ReportedMembers.objects.filter(org=org, year=campaign.year).delete()
+    record_reported_members(org=org, year=campaign.year, count=data.get("reported_members"))
     set_manual_target(campaign=campaign, org=org, value=data.get("target"))

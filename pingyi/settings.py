@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "campaigns",
     "reports",
     "api",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,903 @@
+"""The task table (任务分解表): read it from a messy spreadsheet, plan its changes, apply them.
+
+The layout is the seed's 附件1: 序号, 名称, 年报工会会员人数(人), 参评目标工会会员数(人), one row
+per unit under a parent org, a 合计 row at the end. Real files carry title rows, the header
+again on every printed page and names broken over two lines, so the reader finds the header by
+its words and the planner normalises what it reads. Planning never writes; applying writes the
+whole plan in one transaction or nothing.
+"""
+
+import codecs
+import contextlib
+import csv
+import functools
+import hashlib
+import io
+import math
+import re
+import time
+import unicodedata
+import uuid
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+import python_calamine
+import xlsxwriter
+from django.conf import settings
+from django.db import models, transaction
+from django.utils.translation import gettext_lazy as _
+
+from orgs.models import Org, OrgKind, ReportedMembers
+from orgs.selectors import children_of
+from orgs.services import (
+    create_child_org,
+    infer_org_kind,
+    normalize_org_name,
+    set_reported_members,
+)
+
+from .models import Campaign, Target, TargetRate, TargetSource, TaskTableImport
+from .rollups import refresh_for_orgs
+from .rules import target_from_rate
+
+WORKBOOK_EXTENSIONS = frozenset({"xlsx", "xlsm", "xls", "xlsb", "ods"})
+TEXT_EXTENSIONS = frozenset({"csv", "txt"})
+# Excel files are recognised by their first bytes too: a workbook saved without its extension,
+# or renamed to .csv, is still read as the workbook it is.
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# A task table lists a few hundred units; far more rows means the wrong file, and planning
+# it would hold a request for minutes.
+MAX_TABLE_ROWS = 20_000
+# No union reports ten million members: a larger figure is a typo, and PostgreSQL's integer
+# column would refuse it less kindly.
+MAX_COUNT = 10_000_000
+MAX_NAME_LENGTH = Org._meta.get_field("name").max_length
+
+SEQ, NAME, REPORTED, TARGET, KIND = "seq", "name", "reported", "target", "kind"
+COLUMN_TITLES = {
+    SEQ: "序号",
+    NAME: "名称",
+    REPORTED: "年报工会会员人数(人)",
+    TARGET: "参评目标工会会员数(人)",
+    KIND: "类型",
+}
+NAME_HEADERS = ("名称", "单位名称", "工会名称", "单位", "组织名称")
+KIND_HEADERS = ("类型", "组织类型")
+TOTAL_WORDS = ("合计", "总计")
+_UNIT_SUFFIX = re.compile(r"\((人|个|名)\)$")
+_SPACES = re.compile(r"\s+")
+_COUNT_TEXT = re.compile(r"(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?")
+
+
+class TaskTableError(Exception):
+    """The file cannot be read as a table; the message says why, in Chinese."""
+
+
+class TaskTableRefused(Exception):
+    """apply_task_table was given a plan with refusals and no leave to keep the valid rows."""
+
+    def __init__(self, plan: "TaskTablePlan"):
+        self.plan = plan
+        super().__init__(plan.refusal_message())
+
+
+class RowOutcome(models.TextChoices):
+    CREATE = "create", _("新增")
+    UPDATE = "update", _("更新")
+    UNCHANGED = "unchanged", _("无变化")
+    REFUSED = "refused", _("拒绝")
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading: bytes → rows of cells, as the admin sees them in Excel (row 1 is index 0).
+
+
+def check_upload_size(size: int) -> None:
+    """Refuse a file larger than settings.PINGYI_MAX_UPLOAD_BYTES before anything reads it."""
+    limit = settings.PINGYI_MAX_UPLOAD_BYTES
+    if size > limit:
+        raise TaskTableError(
+            f"文件大小为 {_size_text(size)}，超过了上限（{_size_text(limit)}）。"
+            "请删去无关的工作表，或另存为 .csv 后再上传。"
+        )
+
+
+def _size_text(size: int) -> str:
+    if size >= 1024 * 1024:
+        return f"{size / 1024 / 1024:.1f} MB"
+    if size >= 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size} 字节"
+
+
+def file_extension(filename: str) -> str:
+    return Path(filename).suffix.lower().lstrip(".")
+
+
+def read_table(data: bytes, filename: str) -> list[list[object]]:
+    """The rows of the task table in a .xlsx, .xls or .csv file, each a list of cell values.
+
+    Raises TaskTableError with a message for the admin when the file is empty, too large, not
+    a spreadsheet, or in an encoding that cannot be told.
+    """
+    check_upload_size(len(data))
+    shown = filename or "上传的文件"
+    if not data.strip():
+        raise TaskTableError(f"文件“{shown}”是空的，请选择填好的任务分解表。")
+    extension = file_extension(filename)
+    if data.startswith((_ZIP_MAGIC, _OLE_MAGIC)) or extension in WORKBOOK_EXTENSIONS:
+        rows = _read_workbook(data, shown)
+    elif extension in TEXT_EXTENSIONS:
+        rows = _read_csv(data, shown)
+    else:
+        raise TaskTableError(
+            f"文件“{shown}”不是表格文件：任务分解表请用 Excel（.xlsx、.xls）或 .csv 格式。"
+        )
+    rows = [[_clean_cell(cell) for cell in row] for row in rows]
+    while rows and _is_blank(rows[-1]):
+        rows.pop()
+    if not rows:
+        raise TaskTableError(f"文件“{shown}”中没有任何内容，请选择填好的任务分解表。")
+    if len(rows) > MAX_TABLE_ROWS:
+        raise TaskTableError(
+            f"文件“{shown}”有 {len(rows):,} 行，超过了 {MAX_TABLE_ROWS:,} 行的上限；"
+            "任务分解表每个单位一行，请确认选对了文件。"
+        )
+    return rows
+
+
+def _read_workbook(data: bytes, shown: str) -> list[list[object]]:
+    try:
+        workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+        sheets = [
+            workbook.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)
+            for meta in workbook.sheets_metadata
+            if meta.typ == python_calamine.SheetTypeEnum.WorkSheet
+            and meta.visible == python_calamine.SheetVisibleEnum.Visible
+        ]
+    except python_calamine.PasswordError as exc:
+        raise TaskTableError(
+            f"文件“{shown}”设置了打开密码，请在 Excel 中取消密码后再上传。"
+        ) from exc
+    # calamine answers a damaged or foreign file with several unrelated exception types
+    # (CalamineError, ZipError, XmlError, ValueError…); to the admin they all mean one thing.
+    except Exception as exc:
+        raise TaskTableError(
+            f"文件“{shown}”无法作为 Excel 表格打开：文件可能已损坏，或并不是 Excel 文件。"
+            "请在 Excel 中打开它，另存为 .xlsx 后再上传。"
+        ) from exc
+    # A workbook may hold notes or a chart before the table: take the first sheet with a header.
+    for rows in sheets:
+        if find_header(rows) is not None:
+            return rows
+    return sheets[0] if sheets else []
+
+
+def _read_csv(data: bytes, shown: str) -> list[list[str]]:
+    text = _decode_text(data, shown)
+    first_lines = text[:4096]
+    # Excel's "Unicode 文本" is tab-separated; its CSV is comma-separated.
+    delimiter = "\t" if first_lines.count("\t") > first_lines.count(",") else ","
+    try:
+        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as exc:
+        raise TaskTableError(f"文件“{shown}”不是有效的 CSV 文件：{exc}") from exc
+
+
+def _decode_text(data: bytes, shown: str) -> str:
+    """UTF-8 (with or without BOM), UTF-16 with BOM, else GB18030 — what Excel in China writes."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
+    elif b"\x00" not in data:
+        for encoding in ("utf-8-sig", "gb18030"):
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError:
+                continue
+    raise TaskTableError(
+        f"文件“{shown}”不是文本格式的 CSV，或无法识别其编码。"
+        "请在 Excel 中另存为“CSV UTF-8(逗号分隔)”或“CSV(逗号分隔)”后再上传。"
+    )
+
+
+def _clean_cell(value: object) -> object:
+    return "" if value is None else value
+
+
+def _is_blank(row: list[object]) -> bool:
+    return all(cell_text(cell) == "" for cell in row)
+
+
+def cell_text(value: object) -> str:
+    """A cell as the admin reads it: 3513.0 shows as 3513, text loses its outer spaces."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+# ---------------------------------------------------------------------------------------------
+# Cells: header words, counts, kinds.
+
+
+def _header_key(cell: object) -> str:
+    if not isinstance(cell, str):
+        return ""
+    return _UNIT_SUFFIX.sub("", normalize_org_name(cell))
+
+
+def column_of(cell: object) -> str | None:
+    """Which column a header cell names, by its words: "参评目标工会会员\\n数（人）" is TARGET."""
+    key = _header_key(cell)
+    if key == "序号":
+        return SEQ
+    if key in NAME_HEADERS:
+        return NAME
+    if key in KIND_HEADERS:
+        return KIND
+    if "年报" in key and "会员" in key:
+        return REPORTED
+    if "目标" in key and "会员" in key:
+        return TARGET
+    return None
+
+
+def header_columns(row: list[object]) -> dict[str, int]:
+    """The columns a row names as a header, each with its index (the first one wins)."""
+    found: dict[str, int] = {}
+    for index, cell in enumerate(row):
+        column = column_of(cell)
+        if column is not None and column not in found:
+            found[column] = index
+    return found
+
+
+def _looks_like_header(row: list[object]) -> bool:
+    return len(header_columns(row)) >= 2
+
+
+def find_header(table: list[list[object]]) -> int | None:
+    """Index of the header row: the first naming two columns, else the first naming 名称."""
+    fallback = None
+    for index, row in enumerate(table):
+        columns = header_columns(row)
+        if len(columns) >= 2:
+            return index
+        if fallback is None and NAME in columns:
+            fallback = index
+    return fallback
+
+
+def parse_count(value: object, *, label: str = "人数") -> int:
+    """A count of members as a spreadsheet holds it: 5018, 5018.0, "5,018", "５０１８", "5018人".
+
+    Raises ValueError with a message naming the label: blank, not a number, not whole,
+    negative or implausibly large.
+    """
+    shown = cell_text(value)
+    if shown == "":
+        raise ValueError(f"{label}为空")
+    if isinstance(value, bool):
+        raise ValueError(f"{label}“{shown}”不是数字")
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"{label}“{shown}”不是数字")
+        if not value.is_integer():
+            raise ValueError(f"{label}“{shown}”不是整数")
+        number = int(value)
+    elif isinstance(value, str | Decimal):
+        # NFKC turns full-width digits, commas and minus signs into ASCII ones.
+        text = _SPACES.sub("", unicodedata.normalize("NFKC", str(value))).replace("−", "-")
+        text = text.removesuffix("人")
+        sign = -1 if text.startswith("-") else 1
+        match = _COUNT_TEXT.fullmatch(text.lstrip("+-"))
+        if match is None:
+            raise ValueError(f"{label}“{shown}”不是数字")
+        if match.group(2) and match.group(2).strip("0"):
+            raise ValueError(f"{label}“{shown}”不是整数")
+        number = sign * int(match.group(1).replace(",", ""))
+    else:
+        raise ValueError(f"{label}“{shown}”不是数字")
+    if number < 0:
+        raise ValueError(f"{label}不能为负数（{shown}）")
+    if number > MAX_COUNT:
+        raise ValueError(f"{label} {number:,} 大得不合理（超过 {MAX_COUNT:,}），请核对")
+    return number
+
+
+@functools.cache
+def _kind_labels() -> dict[str, str]:
+    """Every way a kind may be written: its code, its label, its label without "工会"."""
+    labels: dict[str, str] = {}
+    for kind in OrgKind:
+        label = normalize_org_name(str(kind.label))
+        labels[kind.value] = kind.value
+        labels[label] = kind.value
+        labels[label.removesuffix("工会")] = kind.value
+    return labels
+
+
+def parse_kind(value: object) -> str:
+    """An OrgKind from its Chinese label ("镇工会", "企业"…); ValueError when none fits."""
+    text = normalize_org_name(cell_text(value))
+    kind = _kind_labels().get(text) or _kind_labels().get(text.lower())
+    if kind is None:
+        choices = "、".join(str(k.label) for k in OrgKind)
+        raise ValueError(f"类型“{cell_text(value)}”不是可用的组织类型（可填：{choices}）")
+    return kind
+
+
+def _is_total_row(row: list[object]) -> bool:
+    return any(
+        isinstance(cell, str) and normalize_org_name(cell).strip(":") in TOTAL_WORDS for cell in row
+    )
+
+
+def _is_subtotal_row(row: list[object]) -> bool:
+    """A section's 小计 ("镇、园区小计"): its figures are in the unit rows already."""
+    return any(isinstance(cell, str) and normalize_org_name(cell).endswith("小计") for cell in row)
+
+
+def _lines_text(lines: list[int]) -> str:
+    return "、".join(f"第 {line} 行" for line in lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# Planning: what each row would do, against the database as it is now. Nothing is written.
+
+
+@dataclass
+class PlannedRow:
+    """One unit row of the table and what importing it would do."""
+
+    line: int  # the spreadsheet row number the admin sees
+    seq_text: str
+    raw_name: str
+    name: str
+    reported_text: str = ""
+    target_text: str = ""
+    seq: int = 0
+    reported: int | None = None
+    target: int | None = None
+    kind: str = ""
+    kind_given: bool = False
+    org_id: int | None = None
+    outcome: str = RowOutcome.UNCHANGED
+    changes: list[str] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+    # Without a target column: the target the unit keeps, or else what the campaign's rule gives.
+    kept_target: int | None = None
+    rule_target: int | None = None
+
+    @property
+    def outcome_label(self) -> str:
+        return str(RowOutcome(self.outcome).label)
+
+    @property
+    def kind_label(self) -> str:
+        return str(OrgKind(self.kind).label) if self.kind else ""
+
+    @property
+    def label(self) -> str:
+        """How a message names the row: 第 12 行（序号 8，新集镇）."""
+        parts = [f"序号 {self.seq_text}"] if self.seq_text else []
+        parts.append(self.name or self.raw_name or "名称为空")
+        return f"第 {self.line} 行（{'，'.join(parts)}）"
+
+    @property
+    def detail(self) -> str:
+        """What the preview and the command say about the row after its outcome."""
+        if self.outcome == RowOutcome.REFUSED:
+            return "；".join(self.reasons)
+        if self.outcome == RowOutcome.CREATE:
+            how = "按表中类型" if self.kind_given else "按名称推断"
+            return f"类型：{self.kind_label}（{how}）"
+        return "；".join(self.changes)
+
+    @property
+    def message(self) -> str:
+        """The row in one line: 第 7 行（序号 4，枣林湾旅游度假区）：更新 序号 2 → 4."""
+        detail = f" {self.detail}" if self.detail else ""
+        return f"{self.label}：{self.outcome_label}{detail}"
+
+    def as_refused_record(self) -> dict:
+        return {
+            "line": self.line,
+            "seq": self.seq_text,
+            "name": self.raw_name,
+            "reported": self.reported_text,
+            "target": self.target_text,
+            "reasons": list(self.reasons),
+        }
+
+
+@dataclass
+class TaskTablePlan:
+    """What importing a table under a parent would do, row by row, with the table's totals."""
+
+    campaign: Campaign
+    parent: Org
+    filename: str
+    table: list[list[object]]
+    header_line: int | None = None
+    columns: dict[str, int] = field(default_factory=dict)
+    rows: list[PlannedRow] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # the whole table is refused
+    warnings: list[str] = field(default_factory=list)  # kept with the import record
+    notes: list[str] = field(default_factory=list)  # shown in the preview only
+    skipped_lines: list[int] = field(default_factory=list)
+    stated_reported: int | None = None
+    stated_target: int | None = None
+    sum_reported: int = 0
+    sum_target: int = 0
+
+    @property
+    def has_target(self) -> bool:
+        return TARGET in self.columns
+
+    def _with(self, outcome: str) -> list[PlannedRow]:
+        return [row for row in self.rows if row.outcome == outcome]
+
+    created = property(lambda self: self._with(RowOutcome.CREATE))
+    updated = property(lambda self: self._with(RowOutcome.UPDATE))
+    unchanged = property(lambda self: self._with(RowOutcome.UNCHANGED))
+    refused = property(lambda self: self._with(RowOutcome.REFUSED))
+
+    @property
+    def valid_rows(self) -> list[PlannedRow]:
+        return [row for row in self.rows if row.outcome != RowOutcome.REFUSED]
+
+    def can_apply(self, *, keep_valid: bool = False) -> bool:
+        if self.problems or not self.valid_rows:
+            return False
+        return keep_valid or not self.refused
+
+    def summary(self) -> str:
+        return (
+            f"共 {len(self.rows)} 行：新增 {len(self.created)} 行，更新 {len(self.updated)} 行，"
+            f"无变化 {len(self.unchanged)} 行，拒绝 {len(self.refused)} 行"
+        )
+
+    def refusal_message(self, *, keep_valid_hint: str = "勾选“只导入有效行”") -> str:
+        if self.problems:
+            return "；".join(self.problems) + "。未写入任何数据。"
+        if not self.valid_rows:
+            return f"全部 {len(self.rows)} 行都被拒绝，未写入任何数据。"
+        return (
+            f"有 {len(self.refused)} 行被拒绝，未写入任何数据。"
+            f"请改正后重新导入，或{keep_valid_hint}。"
+        )
+
+
+def plan_task_table(
+    *, campaign: Campaign, parent: Org, table: list[list[object]], filename: str = ""
+) -> TaskTablePlan:
+    """Work out, without writing, what importing the table under parent would do to each row."""
+    plan = TaskTablePlan(campaign=campaign, parent=parent, filename=filename, table=table)
+    header_index = find_header(table)
+    if header_index is None:
+        plan.problems.append(
+            "找不到表头：表格中应有一行写着“序号”“名称”“年报工会会员人数(人)”"
+            "“参评目标工会会员数(人)”"
+        )
+        return plan
+    plan.header_line = header_index + 1
+    plan.columns = header_columns(table[header_index])
+    missing = [
+        f"“{COLUMN_TITLES[column]}”"
+        + ("（也可写作“单位名称”或“工会名称”）" if column == NAME else "")
+        for column in (NAME, REPORTED)
+        if column not in plan.columns
+    ]
+    if missing:
+        plan.problems.append(f"第 {plan.header_line} 行的表头中找不到{'、'.join(missing)}列")
+        return plan
+
+    _read_rows(plan, table[header_index + 1 :], first_line=header_index + 2)
+    if not plan.rows:
+        plan.problems.append(f"第 {plan.header_line} 行的表头下面没有任何单位")
+        return plan
+    _refuse_duplicates(plan)
+    _match_orgs(plan)
+    _check_totals(plan)
+    _add_notes(plan)
+    return plan
+
+
+def _read_rows(plan: TaskTablePlan, rows: list[list[object]], *, first_line: int) -> None:
+    """Turn the rows under the header into PlannedRows; stop at the 合计 row."""
+    columns = plan.columns
+    unused: list[int] = []
+    subtotals: list[int] = []
+
+    def cell(row: list[object], column: str) -> object:
+        index = columns.get(column)
+        return row[index] if index is not None and index < len(row) else ""
+
+    for offset, row in enumerate(rows):
+        line = first_line + offset
+        if _is_blank(row):
+            continue
+        if _looks_like_header(row):
+            plan.skipped_lines.append(line)
+            continue
+        if _is_total_row(row):
+            _read_total_row(plan, row, line, cell)
+            after = [first_line + i for i, r in enumerate(rows) if i > offset and not _is_blank(r)]
+            if after:
+                plan.notes.append(f"第 {line} 行“合计”之后的 {len(after)} 行内容（如备注）未导入")
+            break
+        if _is_subtotal_row(row):
+            subtotals.append(line)
+            continue
+        if _is_blank([cell(row, column) for column in (NAME, REPORTED, TARGET, KIND)]):
+            # A template's numbered rows left unused: only 序号 is filled in.
+            unused.append(line)
+            continue
+        plan.rows.append(_read_row(row, line, cell, ordinal=len(plan.rows) + 1, columns=columns))
+    if subtotals:
+        plan.notes.append(f"跳过了 {len(subtotals)} 行小计（{_lines_text(subtotals)}）")
+    if unused:
+        plan.notes.append(f"跳过了 {len(unused)} 行只有序号的空行（{_lines_text(unused)}）")
+
+
+def _read_total_row(plan: TaskTablePlan, row, line: int, cell) -> None:
+    for column, attr, label in (
+        (REPORTED, "stated_reported", "年报工会会员人数"),
+        (TARGET, "stated_target", "参评目标"),
+    ):
+        if column not in plan.columns or cell_text(cell(row, column)) == "":
+            continue
+        try:
+            setattr(plan, attr, parse_count(cell(row, column), label=label))
+        except ValueError as exc:
+            plan.notes.append(f"第 {line} 行合计栏的{exc}，未核对该合计")
+
+
+def _read_row(row, line: int, cell, *, ordinal: int, columns: dict[str, int]) -> PlannedRow:
+    raw_name = cell_text(cell(row, NAME))
+    planned = PlannedRow(
+        line=line,
+        seq_text=cell_text(cell(row, SEQ)),
+        raw_name=_SPACES.sub(" ", raw_name),
+        name=normalize_org_name(raw_name),
+        reported_text=cell_text(cell(row, REPORTED)),
+        target_text=cell_text(cell(row, TARGET)),
+        seq=ordinal,
+    )
+    reasons = planned.reasons
+    if planned.seq_text:
+        try:
+            planned.seq = parse_count(cell(row, SEQ), label="序号")
+        except ValueError as exc:
+            reasons.append(str(exc))
+    if not planned.name:
+        reasons.append("名称为空")
+    elif len(planned.name) > MAX_NAME_LENGTH:
+        reasons.append(f"名称超过 {MAX_NAME_LENGTH} 个字")
+    try:
+        planned.reported = parse_count(cell(row, REPORTED), label="年报工会会员人数")
+    except ValueError as exc:
+        reasons.append(str(exc))
+    if TARGET in columns:
+        try:
+            planned.target = parse_count(cell(row, TARGET), label="参评目标工会会员数")
+        except ValueError as exc:
+            reasons.append(str(exc))
+    if (
+        planned.reported is not None
+        and planned.target is not None
+        and planned.target > planned.reported
+    ):
+        reasons.append(
+            f"参评目标 {planned.target:,} 人超过年报工会会员人数 {planned.reported:,} 人"
+        )
+    if KIND in columns and cell_text(cell(row, KIND)):
+        try:
+            planned.kind, planned.kind_given = parse_kind(cell(row, KIND)), True
+        except ValueError as exc:
+            reasons.append(str(exc))
+    return planned
+
+
+def _refuse_duplicates(plan: TaskTablePlan) -> None:
+    """Rows naming the same unit are all refused: which of them is right is the admin's call."""
+    by_name: dict[str, list[PlannedRow]] = {}
+    for row in plan.rows:
+        if row.name:
+            by_name.setdefault(row.name, []).append(row)
+    for name, rows in by_name.items():
+        if len(rows) > 1:
+            message = f"名称“{name}”重复：{'、'.join(r.label for r in rows)}"
+            for row in rows:
+                row.reasons.append(message)
+
+
+def _match_orgs(plan: TaskTablePlan) -> None:
+    """Match rows to the parent's direct children by normalised name and work out the changes."""
+    parent, campaign = plan.parent, plan.campaign
+    existing: dict[str, list[Org]] = {}
+    for child in children_of(parent):
+        existing.setdefault(normalize_org_name(child.name), []).append(child)
+    child_ids = [org.pk for orgs in existing.values() for org in orgs]
+    reported_now = dict(
+        ReportedMembers.objects.filter(org_id__in=child_ids, year=campaign.year).values_list(
+            "org_id", "count"
+        )
+    )
+    targets_now = dict(
+        Target.objects.filter(campaign=campaign, org_id__in=child_ids).values_list(
+            "org_id", "value"
+        )
+    )
+    rates = dict(TargetRate.objects.filter(campaign=campaign).values_list("org_kind", "rate"))
+    parent_name = normalize_org_name(parent.name)
+
+    for row in plan.rows:
+        matches = existing.get(row.name, [])
+        if row.name and row.name == parent_name:
+            row.reasons.append(f"不能把上级组织“{parent.name}”自己列为它的下级")
+        if len(matches) > 1:
+            row.reasons.append(
+                f"“{parent.name}”下已有 {len(matches)} 个名为“{row.name}”的组织，"
+                "无法确定更新哪一个，请先在组织页改名"
+            )
+        if row.reasons:
+            row.outcome = RowOutcome.REFUSED
+            continue
+        if not matches:
+            row.outcome = RowOutcome.CREATE
+            row.kind = row.kind or infer_org_kind(row.name, parent=parent)
+        else:
+            org = matches[0]
+            row.org_id = org.pk
+            row.changes = _changes(
+                row,
+                org,
+                reported=reported_now.get(org.pk),
+                target=targets_now.get(org.pk),
+                has_target=plan.has_target,
+            )
+            row.kind = row.kind or org.kind
+            row.outcome = RowOutcome.UPDATE if row.changes else RowOutcome.UNCHANGED
+            if not plan.has_target:
+                row.kept_target = targets_now.get(org.pk)
+        if not plan.has_target and row.kept_target is None and row.kind in rates:
+            row.rule_target = target_from_rate(row.reported, rates[row.kind])
+
+
+def _changes(
+    row: PlannedRow, org: Org, *, reported: int | None, target: int | None, has_target: bool
+) -> list[str]:
+    def shown(value: int | None, empty: str) -> str:
+        return empty if value is None else f"{value:,}"
+
+    changes = []
+    if org.seq != row.seq:
+        changes.append(f"序号 {org.seq} → {row.seq}")
+    if row.kind_given and row.kind != org.kind:
+        changes.append(f"类型 {org.get_kind_display()} → {row.kind_label}")
+    if reported != row.reported:
+        changes.append(f"年报工会会员人数 {shown(reported, '未填')} → {shown(row.reported, '')}")
+    if has_target and target != row.target:
+        changes.append(f"参评目标 {shown(target, '未设置')} → {shown(row.target, '')}")
+    return changes
+
+
+def _check_totals(plan: TaskTablePlan) -> None:
+    """Compare the 合计 row with the sum of the rows that will be imported."""
+    valid = plan.valid_rows
+    plan.sum_reported = sum(row.reported or 0 for row in valid)
+    plan.sum_target = sum(row.target or 0 for row in valid)
+    left_out = f"（各行相加不含被拒绝的 {len(plan.refused)} 行）" if plan.refused else ""
+    for label, stated, summed in (
+        ("年报工会会员人数", plan.stated_reported, plan.sum_reported),
+        ("参评目标", plan.stated_target, plan.sum_target if plan.has_target else None),
+    ):
+        if stated is not None and summed is not None and stated != summed:
+            plan.warnings.append(
+                f"任务分解表合计栏{label}为 {stated:,} 人，各行相加为 {summed:,} 人，"
+                f"相差 {abs(stated - summed):,} 人{left_out}"
+            )
+
+
+def _add_notes(plan: TaskTablePlan) -> None:
+    if plan.skipped_lines:
+        plan.notes.insert(
+            0, f"跳过了 {len(plan.skipped_lines)} 行重复的表头（{_lines_text(plan.skipped_lines)}）"
+        )
+    if not plan.has_target:
+        plan.notes.append(
+            "表中没有“参评目标工会会员数(人)”列：只导入年报工会会员人数，"
+            f"参评目标按活动“{plan.campaign.name}”的目标比例计算（已单独设置目标的单位保持不变）"
+        )
+    if SEQ not in plan.columns:
+        plan.notes.append("表中没有“序号”列：各单位按表中的先后顺序排列")
+    if plan.stated_reported is None and plan.stated_target is None:
+        plan.notes.append("表中没有合计数，未核对合计")
+    listed = {row.name for row in plan.rows}
+    others = [c.name for c in children_of(plan.parent) if normalize_org_name(c.name) not in listed]
+    if others:
+        shown = "、".join(others[:10]) + ("等" if len(others) > 10 else "")
+        plan.notes.append(
+            f"“{plan.parent.name}”下另有 {len(others)} 个组织不在本表中，保持不变：{shown}"
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Applying: write the plan in one transaction, or refuse.
+
+
+def apply_task_table(
+    *, plan: TaskTablePlan, user=None, keep_valid: bool = False, file_sha256: str = ""
+) -> TaskTableImport:
+    """Write the plan's valid rows and record the import; all or nothing.
+
+    Raises TaskTableRefused when the table has a problem, or a row is refused and keep_valid
+    is not set. The plan is made again under a lock on the parent, so what is written matches
+    the database it is written to (the preview may be minutes old, another admin may import
+    under the same parent at the same time).
+    """
+    if not plan.can_apply(keep_valid=keep_valid):
+        raise TaskTableRefused(plan)
+    with transaction.atomic():
+        parent = Org.objects.select_for_update().get(pk=plan.parent.pk)
+        fresh = plan_task_table(
+            campaign=plan.campaign, parent=parent, table=plan.table, filename=plan.filename
+        )
+        if not fresh.can_apply(keep_valid=keep_valid):
+            raise TaskTableRefused(fresh)
+        record = TaskTableImport.objects.create(
+            campaign=fresh.campaign,
+            parent=parent,
+            filename=fresh.filename[:255],
+            file_sha256=file_sha256 or table_sha256(fresh.table),
+            imported_by=user if getattr(user, "is_authenticated", False) else None,
+            rows_total=len(fresh.rows),
+            rows_created=len(fresh.created),
+            rows_updated=len(fresh.updated),
+            rows_unchanged=len(fresh.unchanged),
+            rows_refused=len(fresh.refused),
+            sum_reported=fresh.sum_reported,
+            sum_target=fresh.sum_target,
+            stated_reported=fresh.stated_reported,
+            stated_target=fresh.stated_target,
+            warnings=list(fresh.warnings),
+            refused=[row.as_refused_record() for row in fresh.refused],
+        )
+        touched = [
+            _apply_row(row, parent=parent, campaign=fresh.campaign, record=record)
+            for row in fresh.created + fresh.updated
+        ]
+        refresh_for_orgs(orgs=touched, under=parent, year=fresh.campaign.year)
+    return record
+
+
+def _apply_row(row: PlannedRow, *, parent: Org, campaign: Campaign, record: TaskTableImport) -> Org:
+    if row.outcome == RowOutcome.CREATE:
+        org = create_child_org(parent=parent, name=row.name, kind=row.kind, seq=row.seq)
+    else:
+        org = Org.objects.get(pk=row.org_id)
+        fields = []
+        if org.seq != row.seq:
+            org.seq = row.seq
+            fields.append("seq")
+        if row.kind_given and org.kind != row.kind:
+            org.kind = row.kind
+            fields.append("kind")
+        if fields:
+            org.save(update_fields=[*fields, "updated_at"])
+    set_reported_members(org=org, year=campaign.year, count=row.reported)
+    if row.target is None:
+        return org
+    target = Target.objects.filter(campaign=campaign, org=org).first()
+    if target is None:
+        Target.objects.create(
+            campaign=campaign,
+            org=org,
+            value=row.target,
+            source=TargetSource.IMPORT,
+            task_import=record,
+        )
+    elif target.value != row.target:
+        target.value, target.source, target.task_import = row.target, TargetSource.IMPORT, record
+        target.save(update_fields=["value", "source", "task_import", "updated_at"])
+    return org
+
+
+def table_sha256(table: list[list[object]]) -> str:
+    """A fingerprint of a table read without its file (the demo loader, tests)."""
+    return hashlib.sha256(repr(table).encode()).hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------
+# The refused rows as a workbook the admin can correct and import again.
+
+REFUSED_HEADER = (
+    "行号",
+    "序号",
+    "名称",
+    COLUMN_TITLES[REPORTED],
+    COLUMN_TITLES[TARGET],
+    "拒绝原因",
+)
+
+
+def refused_rows_xlsx(record: TaskTableImport) -> bytes:
+    """The refused rows of an import with their reasons, as .xlsx bytes.
+
+    Every text cell is written with write_string: a name such as "=HYPERLINK(…)" stays text
+    and never becomes a formula in the admin's Excel.
+    """
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    sheet = workbook.add_worksheet("拒绝的行")
+    bold = workbook.add_format({"bold": True})
+    for col, title in enumerate(REFUSED_HEADER):
+        sheet.write_string(0, col, title, bold)
+    for index, refused in enumerate(record.refused, start=1):
+        sheet.write_number(index, 0, refused.get("line", 0))
+        for col, key in enumerate(("seq", "name", "reported", "target"), start=1):
+            sheet.write_string(index, col, str(refused.get(key, "")))
+        sheet.write_string(index, 5, "；".join(refused.get("reasons", [])))
+    sheet.set_column(0, 1, 8)
+    sheet.set_column(2, 2, 32)
+    sheet.set_column(3, 4, 14)
+    sheet.set_column(5, 5, 60)
+    workbook.close()
+    return buffer.getvalue()
+
+
+# ---------------------------------------------------------------------------------------------
+# Uploads waiting between the preview and the confirmation.
+
+STASH_DIR = "task_imports"
+# A preview nobody confirmed is of no use after a working day; older files are removed.
+STASH_MAX_AGE_SECONDS = 24 * 3600
+_TOKEN = re.compile(r"[0-9a-f]{32}")
+EXPIRED_MESSAGE = "这次预览已过期或已经导入，请重新上传文件。"
+
+
+def _stash_dir() -> Path:
+    return Path(settings.MEDIA_ROOT) / STASH_DIR
+
+
+def _stash_path(token: str, filename: str) -> Path:
+    if not _TOKEN.fullmatch(token):
+        raise TaskTableError(EXPIRED_MESSAGE)
+    extension = file_extension(filename)
+    suffix = extension if extension in WORKBOOK_EXTENSIONS | TEXT_EXTENSIONS else "bin"
+    return _stash_dir() / f"{token}.{suffix}"
+
+
+def stash_upload(*, data: bytes, filename: str) -> str:
+    """Keep an uploaded file until the admin confirms the preview; returns its token."""
+    directory = _stash_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    cutoff = time.time() - STASH_MAX_AGE_SECONDS
+    for old in directory.iterdir():
+        if old.is_file() and old.stat().st_mtime < cutoff:
+            old.unlink(missing_ok=True)
+    token = uuid.uuid4().hex
+    _stash_path(token, filename).write_bytes(data)
+    return token
+
+
+def read_stashed_upload(*, token: str, filename: str) -> bytes:
+    path = _stash_path(token, filename)
+    if not path.is_file():
+        raise TaskTableError(EXPIRED_MESSAGE)
+    return path.read_bytes()
+
+
+def discard_stashed_upload(*, token: str, filename: str) -> None:
+    with contextlib.suppress(TaskTableError):
+        _stash_path(token, filename).unlink(missing_ok=True)

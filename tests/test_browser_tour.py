@@ -1,0 +1,151 @@
+"""A tour of the console in Debian's chromium: what the Yizheng admins see, with screenshots.
+
+Runs with `make test` (which installs chromium first) and `make screenshots`, which writes the
+pictures into docs/screenshots for the README.
+"""
+
+import os
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from django.core.management import call_command
+
+from demo.services import DEMO_PASSWORD
+from orgs.models import Org
+
+ROOT_DIR = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+DESKTOP = {"width": 1366, "height": 900}
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="Debian's chromium is not installed at /usr/bin/chromium (make browser-deps)",
+    ),
+]
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+@pytest.fixture
+def allow_orm_beside_playwright():
+    """Playwright's sync API runs an event loop in this thread; the ORM is still safe here."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        yield
+
+
+@pytest.fixture
+def screenshots() -> Path:
+    folder = Path(os.environ.get("PINGYI_SCREENSHOTS") or "test-artifacts/screenshots")
+    folder = folder if folder.is_absolute() else ROOT_DIR / folder
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture
+def browser(allow_orm_beside_playwright):
+    with sync_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def demo(allow_orm_beside_playwright, transactional_db):
+    call_command("load_demo")
+
+
+def _log_in(page, username: str) -> None:
+    """Fill in the login page the browser is on."""
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(re.compile(r"/console/$"))
+
+
+def _snap(page, folder: Path, name: str) -> None:
+    page.screenshot(path=str(folder / f"{name}.png"))
+
+
+def test_tour_of_the_yizheng_2022_demo(demo, browser, live_server, screenshots):
+    base = live_server.url
+    expect = sync_api.expect
+    page = browser.new_page(viewport=DESKTOP, locale="zh-CN")
+
+    # The federation admin logs in and sees the 85 units of the task table on the 工作台.
+    page.goto(f"{base}/accounts/login/")
+    expect(page.get_by_role("heading", name="管理员登录")).to_be_visible()
+    expect(page.locator(".brand")).to_contain_text("工会会员网上评议")
+    _snap(page, screenshots, "01-login")
+    _log_in(page, "yz_admin")
+    expect(page.get_by_role("heading", name="工作台", exact=True)).to_be_visible()
+    panel = page.locator("section.card").filter(has_text="仪征市总工会")
+    expect(panel.locator("table.units tbody tr")).to_have_count(85)
+    expect(panel.locator("[data-stat=reported]")).to_have_text("62,301")
+    expect(panel.locator("[data-stat=target]")).to_have_text("50,866")
+    expect(panel.locator(".warning")).to_contain_text("50,867")
+    _snap(page, screenshots, "02-workbench")
+
+    # Drilling into 真州镇 shows its grassroots unions under the town's figures.
+    panel.locator("table.units").get_by_role("link", name="真州镇", exact=True).click()
+    expect(page.locator("h1")).to_contain_text("真州镇")
+    expect(page.locator(".crumbs")).to_contain_text("仪征市总工会")
+    expect(page.locator("table.units tbody tr").first).to_contain_text("真州")
+    expect(page.locator("table.units tfoot")).to_contain_text("4,809")
+    _snap(page, screenshots, "03-town")
+
+    # The campaign, its settings and its questionnaire.
+    page.locator(".sidenav").get_by_role("link", name="评议活动").click()
+    expect(page.get_by_role("heading", name="评议活动", exact=True)).to_be_visible()
+    _snap(page, screenshots, "04-campaigns")
+    page.get_by_role("link", name="2022年会员网上评议").click()
+    expect(page.locator("h1")).to_contain_text("2022年会员网上评议")
+    expect(page.get_by_text("协助和督促劳动安全卫生")).to_be_visible()
+    _snap(page, screenshots, "05-campaign")
+    page.get_by_role("link", name="编辑问卷").click()
+    expect(page.get_by_role("heading", name="编辑问卷")).to_be_visible()
+    labels = page.locator("input[name^=label_]")
+    expect(labels).to_have_count(11)  # overall, nine items, suggestion
+    expect(labels.nth(1)).to_have_value("职工(代表)大会")
+    _snap(page, screenshots, "06-questionnaire")
+    page.close()
+
+    # The town admin sees their town and nothing of the other units.
+    page = browser.new_page(viewport=DESKTOP, locale="zh-CN")
+    page.goto(f"{base}/accounts/login/")
+    _log_in(page, "zhenzhou")
+    expect(page.locator("section.card h2").first).to_contain_text("真州镇")
+    expect(page.locator("main")).not_to_contain_text("经济开发区")
+    expect(page.locator("main")).not_to_contain_text("62,301")
+    _snap(page, screenshots, "07-town-admin")
+    root = Org.objects.get(code="321081")
+    assert page.goto(f"{base}/console/orgs/{root.pk}/").status == 404
+
+    # The API docs load from the app itself: no request leaves the live server.
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.goto(f"{base}/api/v1/docs")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("工会会员网上评议 API")
+    expect(page.locator(".opblock").first).to_be_visible()
+    _snap(page, screenshots, "08-api-docs")
+    server = urlsplit(base).netloc
+    outside = [
+        url
+        for url in requests
+        if urlsplit(url).scheme in {"http", "https", "ws", "wss"} and urlsplit(url).netloc != server
+    ]
+    assert requests
+    assert outside == []
+    page.close()
