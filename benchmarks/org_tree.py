@@ -360,6 +360,8 @@ def main() -> None:
 def run(args: argparse.Namespace) -> None:
     from django.db import connection
 
+    from orgs.selectors import within
+
     print(
         f"pingyi org-tree benchmark on {connection.vendor} ({connection.settings_dict['NAME']}), "
         f"{args.orgs:,} orgs, best of {args.runs}"
@@ -369,11 +371,11 @@ def run(args: argparse.Namespace) -> None:
     measure(world, runs=args.runs)
     Org, ReportedMembers = world["Org"], world["ReportedMembers"]
     for label in ("county", "city"):
-        subtree = Org.objects.filter(path__startswith=world[label].path)
+        subtree = Org.objects.filter(within(world[label]))
         explain(f"EXPLAIN subtree of a {label}", subtree)
     explain(
         "EXPLAIN reported members of a county",
-        ReportedMembers.objects.filter(org__path__startswith=world["county"].path, year=YEAR),
+        ReportedMembers.objects.filter(within(world["county"], "org__path"), year=YEAR),
     )
     print(f"\ntotal {time.perf_counter() - started:.1f} s")
 
@@ -389,7 +391,7 @@ def build_world(args: argparse.Namespace) -> dict:
     from accounts.models import Role, RoleKind, User
     from campaigns.services import create_campaign
     from orgs.models import Org, ReportedMembers
-    from orgs.selectors import children_of
+    from orgs.selectors import children_of, within
 
     started = time.perf_counter()
     call_command("migrate", verbosity=0, interactive=False)
@@ -422,7 +424,7 @@ def build_world(args: argparse.Namespace) -> dict:
         "root": root,
         "city": city,
         "county": county,
-        "leaf": Org.objects.filter(path__startswith=county.path, depth=5).order_by("path").last(),
+        "leaf": Org.objects.filter(within(county), depth=5).order_by("path").last(),
         "far_leaf": Org.objects.filter(depth=5).order_by("path").first(),
         "admins": {},
     }
@@ -437,8 +439,8 @@ def build_world(args: argparse.Namespace) -> dict:
         f"{mids:,} towns/parks/sectors/agencies, {shape['grassroots']:,} grassroots unions "
         f"({ReportedMembers.objects.count():,} reported-members rows)"
     )
-    city_size = Org.objects.filter(path__startswith=city.path).count()
-    county_size = Org.objects.filter(path__startswith=county.path).count()
+    city_size = Org.objects.filter(within(city)).count()
+    county_size = Org.objects.filter(within(county)).count()
     print(
         f"city {city} has {city_size:,} orgs; county {county} has {county_size:,}; "
         f"deep leaf {world['leaf']}"
@@ -453,12 +455,14 @@ def build_world(args: argparse.Namespace) -> dict:
 def measure(world: dict, *, runs: int) -> None:
     """Time the reads console pages make, each as a page would make it."""
     from accounts.models import User
+    from campaigns.rollups import rebuild_rollups
     from campaigns.selectors import subtree_figures, unit_table
+    from campaigns.services import record_reported_members, set_manual_target
     from orgs.scoping import in_scope, orgs_in_scope, restrict_to_scope
     from orgs.selectors import ancestors_of, children_of
 
     Org, ReportedMembers = world["Org"], world["ReportedMembers"]
-    campaign, root, city, county = world["campaign"], world["root"], world["city"], world["county"]
+    campaign, root, county = world["campaign"], world["root"], world["county"]
     leaf, far_leaf = world["leaf"], world["far_leaf"]
 
     def fresh(level: str):
@@ -486,7 +490,20 @@ def measure(world: dict, *, runs: int) -> None:
             lambda org: subtree_figures(campaign=campaign, root=org),
             lambda level=level: (world[level],),
         )
-    r.time("unit_table(city)", lambda: unit_table(campaign=campaign, parent=city).rows)
+    for level in ("root", "city", "county"):
+        r.time(
+            f"unit_table({level}) from stored rollups",
+            lambda org: unit_table(campaign=campaign, parent=org).rows,
+            lambda level=level: (world[level],),
+        )
+    r.time(
+        "record_reported_members(deep leaf) + refresh",
+        lambda: record_reported_members(org=leaf, year=campaign.year, count=123),
+    )
+    r.time(
+        "set_manual_target(county) + refresh",
+        lambda: set_manual_target(campaign=campaign, org=county, value=4321),
+    )
     r.time("in_scope(county admin, own leaf)", lambda u: in_scope(u, leaf), fresh("county"))
     r.time("in_scope(county admin, other city)", lambda u: in_scope(u, far_leaf), fresh("county"))
     r.time(
@@ -495,15 +512,17 @@ def measure(world: dict, *, runs: int) -> None:
         fresh("county"),
     )
     r.time("ancestors_of(deep leaf)", lambda: ancestors_of(leaf))
-    # For comparison: the subtree as a range of paths, which any B-tree index serves.
-    last = county.path + Org.alphabet[-1] * (255 - len(county.path))
+    # For comparison: the subtree as LIKE 'prefix%', which SQLite cannot serve from an index.
     r.time(
-        "(compare) subtree(county) by path range, count",
-        lambda: Org.objects.filter(path__range=(county.path, last)).count(),
+        "(compare) subtree(county) by LIKE prefix, count",
+        lambda: Org.objects.filter(path__startswith=county.path).count(),
     )
     r.print()
+    started = time.perf_counter()
+    stored = rebuild_rollups(campaign=campaign)
+    print(f"\nrebuild_rollups(campaign): {stored:,} rows in {time.perf_counter() - started:.1f} s")
     figures = subtree_figures(campaign=campaign, root=root)[root.pk]
-    print(f"\nroot figures: reported {figures.reported:,}, target {figures.target:,}")
+    print(f"root figures: reported {figures.reported:,}, target {figures.target:,}")
 
 
 if __name__ == "__main__":

@@ -117,8 +117,9 @@ def load_demo(*, seed: int = 2022) -> Campaign:
     for unit in children_of(root):
         reported = unit.reported.get(year=campaign.year).count
         names = _grassroots_names(unit, rng)
-        for name, share in zip(names, _split(reported, len(names), rng), strict=True):
-            union = create_child_org(parent=unit, name=name, kind=OrgKind.GRASSROOTS)
+        shares = _split(reported, len(names), rng)
+        for seq, (name, share) in enumerate(zip(names, shares, strict=True), start=1):
+            union = create_child_org(parent=unit, name=name, kind=OrgKind.GRASSROOTS, seq=seq)
             set_reported_members(org=union, year=campaign.year, count=share)
 
     rebuild_rollups(campaign=campaign)

@@ -4,15 +4,23 @@ from django.db.models import Q, QuerySet
 
 from .models import Org
 
-# treebeard's MP_Node: paths of 0-9A-Z, at most 255 long. Every path below `p` lies between
-# `p` and `p` padded with the last letter, so a subtree is one range scan of the unique
-# index, on SQLite (where LIKE cannot use it) as on PostgreSQL.
-_PATH_MAX = Org._meta.get_field("path").max_length
-_LAST = Org.alphabet[-1]
+# treebeard's MP_Node: paths of 0-9A-Z. Every path below `p` sorts at or after `p` and before
+# the next path of `p`'s length ("0007" → "0008", "000Z" → "0010"), so a subtree is one range
+# scan of the unique index, on SQLite (where LIKE cannot use it) as on PostgreSQL, and the
+# planner sees a range whose size it can estimate.
+_ALPHABET = Org.alphabet
 
 
-def subtree_range(path: str) -> tuple[str, str]:
-    return path, path + _LAST * (_PATH_MAX - len(path))
+def next_path(path: str) -> str | None:
+    """The first path of the same length after every descendant of `path` (None: no such)."""
+    chars = list(path)
+    for i in range(len(chars) - 1, -1, -1):
+        position = _ALPHABET.index(chars[i])
+        if position + 1 < len(_ALPHABET):
+            chars[i] = _ALPHABET[position + 1]
+            return "".join(chars)
+        chars[i] = _ALPHABET[0]
+    return None
 
 
 def within(org: Org, field: str = "path") -> Q:
@@ -21,7 +29,9 @@ def within(org: Org, field: str = "path") -> Q:
 
 
 def within_path(path: str, field: str = "path") -> Q:
-    return Q(**{f"{field}__range": subtree_range(path)})
+    upper = next_path(path)
+    q = Q(**{f"{field}__gte": path})
+    return q & Q(**{f"{field}__lt": upper}) if upper else q
 
 
 def children_of(org: Org) -> QuerySet[Org]:

@@ -79,7 +79,24 @@ def _snap(page, folder: Path, name: str) -> None:
     page.screenshot(path=str(folder / f"{name}.png"))
 
 
-def test_tour_of_the_yizheng_2022_demo(demo, browser, live_server, screenshots):
+def _town_task_table(folder: Path) -> str:
+    """真州镇's own task table: its three unions, 3,366 in all, with a title row."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["真州镇工会会员网上评议任务分解表"])
+    sheet.append(["序号", "名称", "年报工会会员人数(人)", "参评目标工会会员数(人)"])
+    sheet.append([1, "真州中心小学工会", 2572, 1800])
+    sheet.append([2, "真州卫生院 工会", 1218, 853])
+    sheet.append([3, "真州农业农村服务中心工会", 1019, 713])
+    sheet.append(["", "合计", 4809, 3366])
+    path = folder / "真州镇任务分解表.xlsx"
+    book.save(path)
+    return str(path)
+
+
+def test_tour_of_the_yizheng_2022_demo(demo, browser, live_server, screenshots, tmp_path):
     base = live_server.url
     expect = sync_api.expect
     page = browser.new_page(viewport=DESKTOP, locale="zh-CN")
@@ -132,6 +149,23 @@ def test_tour_of_the_yizheng_2022_demo(demo, browser, live_server, screenshots):
     _snap(page, screenshots, "07-town-admin")
     root = Org.objects.get(code="321081")
     assert page.goto(f"{base}/console/orgs/{root.pk}/").status == 404
+
+    # The town decomposes its 3,366 target onto its unions with its own task table.
+    page.goto(f"{base}/console/")
+    page.locator(".sidenav").get_by_role("link", name="组织与目标").click()
+    expect(page.locator("[data-undistributed]")).to_contain_text("尚有 3,366 人未分解")
+    page.get_by_role("link", name="导入任务分解表").click()
+    page.locator("input[type=file]").set_input_files(_town_task_table(tmp_path))
+    page.get_by_role("button", name="上传并预览").click()
+    expect(page.locator("h1")).to_contain_text("预览")
+    expect(page.locator("main")).to_contain_text("真州卫生院工会")
+    _snap(page, screenshots, "09-import-preview")
+    page.get_by_role("button", name="确认导入 3 个单位").click()
+    expect(page.locator("h1")).to_contain_text("导入结果")
+    _snap(page, screenshots, "10-import-result")
+    page.goto(f"{base}/console/orgs/")
+    expect(page.locator("table.units tfoot")).to_contain_text("3,366")
+    expect(page.locator("[data-undistributed]")).to_have_count(0)
 
     # The API docs load from the app itself: no request leaves the live server.
     requests: list[str] = []

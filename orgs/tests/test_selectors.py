@@ -4,7 +4,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from orgs.models import Org
-from orgs.selectors import subtree_range
+from orgs.selectors import next_path
 
 step = st.text(alphabet=Org.alphabet, min_size=Org.steplen, max_size=Org.steplen)
 paths = st.lists(step, min_size=1, max_size=8).map("".join)
@@ -12,5 +12,12 @@ paths = st.lists(step, min_size=1, max_size=8).map("".join)
 
 @given(paths, paths)
 def test_range_holds_exactly_the_descendants(path, other):
-    low, high = subtree_range(path)
-    assert (low <= other <= high) == other.startswith(path)
+    upper = next_path(path)
+    inside = path <= other and (upper is None or other < upper)
+    assert inside == other.startswith(path)
+
+
+def test_next_path_carries():
+    assert next_path("00010007") == "00010008"
+    assert next_path("0001000Z") == "00010010"
+    assert next_path("ZZZZ") is None

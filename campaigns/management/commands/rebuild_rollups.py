@@ -1,0 +1,40 @@
+"""Recompute the stored rollups of members and targets, and report any that had drifted."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from campaigns.models import Campaign
+from campaigns.rollups import rebuild_rollups, subtree_figures
+
+
+class Command(BaseCommand):
+    help = "重新汇总各组织的年报会员人数与参评目标，并报告与已存汇总不一致之处"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--campaign", help="活动 ID 或名称；不给则全部活动")
+        parser.add_argument("--dry-run", action="store_true", help="只检查，不改写")
+
+    def handle(self, *args, campaign, dry_run, **options):
+        campaigns = Campaign.objects.select_related("org")
+        if campaign:
+            campaigns = (
+                campaigns.filter(pk=int(campaign))
+                if campaign.isdigit()
+                else campaigns.filter(name=campaign)
+            )
+            if not campaigns.exists():
+                raise CommandError(f"找不到评议活动“{campaign}”")
+        for item in campaigns:
+            fresh = {
+                org_id: (f.reported, f.target)
+                for org_id, f in subtree_figures(campaign=item, root=item.org).items()
+                if not f.is_empty
+            }
+            stored = {r.org_id: (r.reported, r.target) for r in item.rollups.all()}
+            drifted = sorted(
+                k for k in fresh.keys() | stored.keys() if fresh.get(k) != stored.get(k)
+            )
+            line = f"{item.name}：{len(fresh)} 个组织有汇总，{len(drifted)} 个与已存汇总不一致"
+            if drifted and not dry_run:
+                rebuild_rollups(campaign=item)
+                line += "，已重新汇总"
+            self.stdout.write(line)
