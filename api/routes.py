@@ -1,11 +1,13 @@
-"""API routes for admins: the union tree and campaign targets, scoped like the console."""
+"""API routes for admins: the union tree, campaigns and targets, scoped like the console."""
 
-from django.http import HttpRequest
+from datetime import datetime
+
+from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 
 from campaigns.models import Campaign
-from campaigns.selectors import campaigns_for_org, subtree_figures
+from campaigns.selectors import campaigns_for_org, unit_table, visible_campaigns
 from orgs.models import Org
 from orgs.scoping import get_org_in_scope_or_404, scope_roots
 from orgs.selectors import children_of
@@ -33,6 +35,39 @@ class UnitFiguresOut(Schema):
     target_source: str
 
 
+class CampaignOut(Schema):
+    id: int
+    name: str
+    org_id: int
+    org_name: str
+    year: int
+    starts_at: datetime
+    ends_at: datetime
+    status: str
+
+
+class QuestionOut(Schema):
+    id: int
+    kind: str
+    label: str
+    required: bool
+    max_length: int | None
+
+
+class ScaleLevelOut(Schema):
+    value: int
+    label: str
+
+
+class CampaignDetailOut(CampaignOut):
+    negative_rule: str
+    verify_days: int
+    rectify_days: int
+    scale: list[ScaleLevelOut]
+    questions: list[QuestionOut]
+    target_rates: dict[str, float]
+
+
 def _org_out(org: Org) -> OrgOut:
     return OrgOut(
         id=org.pk,
@@ -43,6 +78,19 @@ def _org_out(org: Org) -> OrgOut:
         depth=org.depth,
         children=org.numchild,
     )
+
+
+def _campaign_fields(campaign: Campaign) -> dict:
+    return {
+        "id": campaign.pk,
+        "name": campaign.name,
+        "org_id": campaign.org_id,
+        "org_name": campaign.org.name,
+        "year": campaign.year,
+        "starts_at": campaign.starts_at,
+        "ends_at": campaign.ends_at,
+        "status": campaign.status(),
+    }
 
 
 @router.get("/orgs", response=list[OrgOut], summary="我管理的顶层工会组织")
@@ -56,6 +104,40 @@ def org_children(request: HttpRequest, org_id: int):
     return [_org_out(child) for child in children_of(org)]
 
 
+@router.get("/campaigns", response=list[CampaignOut], summary="我可查看的评议活动")
+def campaigns(request: HttpRequest):
+    return [
+        CampaignOut(**_campaign_fields(c))
+        for c in visible_campaigns(request.user).order_by("-starts_at")
+    ]
+
+
+@router.get("/campaigns/{campaign_id}", response=CampaignDetailOut, summary="评议活动的设置与问卷")
+def campaign_detail(request: HttpRequest, campaign_id: int):
+    try:
+        campaign = visible_campaigns(request.user).get(pk=campaign_id)
+    except Campaign.DoesNotExist as exc:
+        raise Http404("找不到该评议活动，或不在您的管理范围内") from exc
+    return CampaignDetailOut(
+        **_campaign_fields(campaign),
+        negative_rule=campaign.negative_rule,
+        verify_days=campaign.verify_days,
+        rectify_days=campaign.rectify_days,
+        scale=[ScaleLevelOut(value=v, label=label) for v, label in campaign.scale],
+        questions=[
+            QuestionOut(
+                id=q.pk,
+                kind=q.kind,
+                label=q.label,
+                required=q.required,
+                max_length=q.max_length if q.kind == "suggestion" else None,
+            )
+            for q in campaign.questions.all()
+        ],
+        target_rates={r.org_kind: float(r.rate) for r in campaign.target_rates.all()},
+    )
+
+
 @router.get(
     "/campaigns/{campaign_id}/orgs/{org_id}/units",
     response=list[UnitFiguresOut],
@@ -63,21 +145,16 @@ def org_children(request: HttpRequest, org_id: int):
 )
 def unit_figures(request: HttpRequest, campaign_id: int, org_id: int):
     org = get_org_in_scope_or_404(request.user, pk=org_id)
-    campaign = _campaign_for(request, campaign_id, org)
-    figures = subtree_figures(campaign=campaign, root=org)
+    campaign = get_object_or_404(campaigns_for_org(org), pk=campaign_id)
     return [
         UnitFiguresOut(
-            id=child.pk,
-            code=child.code,
-            name=child.name,
-            kind=child.kind,
-            reported_members=figures[child.pk].reported,
-            target=figures[child.pk].target,
-            target_source=figures[child.pk].target_source,
+            id=row.org.pk,
+            code=row.org.code,
+            name=row.org.name,
+            kind=row.org.kind,
+            reported_members=row.figures.reported,
+            target=row.figures.target,
+            target_source=row.figures.target_source,
         )
-        for child in children_of(org)
+        for row in unit_table(campaign=campaign, parent=org).rows
     ]
-
-
-def _campaign_for(request: HttpRequest, campaign_id: int, org: Org) -> Campaign:
-    return get_object_or_404(campaigns_for_org(org), pk=campaign_id)

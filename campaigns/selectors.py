@@ -2,11 +2,12 @@
 
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from orgs.models import Org
-from orgs.selectors import ancestor_paths, children_of
+from orgs.scoping import scope_roots
+from orgs.selectors import ancestor_paths, children_of, within
 
 from .models import Campaign, Rollup, TaskTableImport
 from .rollups import OrgFigures, subtree_figures
@@ -18,6 +19,15 @@ def campaigns_for_org(org: Org) -> QuerySet[Campaign]:
     """Campaigns an org takes part in: those run by itself or an ancestor."""
     paths = [*ancestor_paths(org), org.path]
     return Campaign.objects.filter(org__path__in=paths).select_related("org")
+
+
+def visible_campaigns(user) -> QuerySet[Campaign]:
+    """Campaigns an admin may read: run inside their scope, or by an ancestor of it."""
+    roots = scope_roots(user)
+    q = Q(pk__in=[])
+    for root in roots:
+        q |= within(root, "org__path") | Q(org__path__in=ancestor_paths(root))
+    return Campaign.objects.filter(q).select_related("org")
 
 
 def current_campaign(org: Org) -> Campaign | None:

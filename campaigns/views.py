@@ -3,29 +3,18 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from orgs.models import Org
 from orgs.scoping import can_run_campaigns, scope_roots
-from orgs.selectors import within
 from pingyi.console import console_view
 
 from .forms import CampaignForm
 from .models import Campaign, QuestionKind
+from .selectors import visible_campaigns
 from .services import SEED_TARGET_RATES, create_campaign, save_questionnaire, set_target_rates
-
-
-def visible_campaigns(user):
-    """Campaigns an admin may read: run inside their scope, or by an ancestor of it."""
-    roots = scope_roots(user)
-    q = Q(pk__in=[])
-    for root in roots:
-        ancestors = [root.path[:i] for i in range(Org.steplen, len(root.path) + 1, Org.steplen)]
-        q |= within(root, "org__path") | Q(org__path__in=ancestors)
-    return Campaign.objects.filter(q).select_related("org")
 
 
 def _get_campaign(user, campaign_id: int) -> Campaign:

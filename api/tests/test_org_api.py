@@ -2,6 +2,9 @@
 
 import pytest
 
+from campaigns.models import Campaign
+from orgs.services import create_root_org
+
 pytestmark = pytest.mark.django_db
 
 
@@ -52,3 +55,30 @@ def test_openapi_docs_are_served_without_outside_assets(client):
     assert "cdn.jsdelivr" not in html and "unpkg" not in html
     schema = client.get("/api/v1/openapi.json").json()
     assert schema["info"]["title"] == "工会会员网上评议 API"
+
+
+def test_campaign_questionnaire_through_the_api(world, login):
+    client = login(world.town_admin)
+    [listed] = client.get("/api/v1/campaigns").json()
+    assert listed["name"] == "2022年会员网上评议" and listed["status"] == "closed"
+    detail = client.get(f"/api/v1/campaigns/{world.campaign.pk}").json()
+    assert [q["label"] for q in detail["questions"]][:2] == ["工作总体满意度", "职工(代表)大会"]
+    assert detail["questions"][0]["required"] is True
+    assert detail["questions"][-1]["max_length"] == 500
+    assert detail["scale"][0] == {"value": 5, "label": "非常满意"}
+    assert detail["target_rates"]["town"] == 0.7
+    assert (detail["verify_days"], detail["rectify_days"]) == (1, 15)
+
+
+def test_campaign_of_another_federation_is_404_through_the_api(world, login):
+    other = create_root_org(name="扬州市总工会", code="321000")
+    campaign = Campaign.objects.create(
+        org=other,
+        name="扬州评议",
+        year=2022,
+        starts_at=world.campaign.starts_at,
+        ends_at=world.campaign.ends_at,
+    )
+    client = login(world.city_admin)
+    assert client.get(f"/api/v1/campaigns/{campaign.pk}").json()["code"] == "not_found"
+    assert [c["name"] for c in client.get("/api/v1/campaigns").json()] == ["2022年会员网上评议"]
