@@ -12,8 +12,8 @@ class ReportedMembersInline(admin.TabularInline):
 class OrgAdmin(admin.ModelAdmin):
     """Raw records. New orgs are added in the console (or an import) so their paths stay right."""
 
-    list_display = ["name", "code", "kind", "depth", "numchild", "is_active"]
-    list_filter = ["kind", "depth", "is_active"]
+    list_display = ["name", "code", "kind", "depth", "numchild"]
+    list_filter = ["kind", "depth"]
     search_fields = ["name", "code"]
     readonly_fields = ["path", "depth", "numchild", "created_at", "updated_at"]
     ordering = ["path"]

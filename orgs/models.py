@@ -30,7 +30,6 @@ class Org(MP_Node):
     name = models.CharField(_("名称"), max_length=100)
     kind = models.CharField(_("类型"), max_length=16, choices=OrgKind.choices)
     seq = models.PositiveIntegerField(_("序号"), default=0, help_text=_("在上级中的排列顺序"))
-    is_active = models.BooleanField(_("启用"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
