@@ -23,7 +23,7 @@ from pingyi.console import console_view
 
 from .forms_import import TaskTableUploadForm
 from .models import Campaign, TaskTableImport
-from .selectors import campaigns_for_org, current_campaign
+from .selectors import campaigns_for_org, current_campaign, visible_campaigns
 from .task_table import (
     EXPIRED_MESSAGE,
     TaskTableError,
@@ -37,7 +37,6 @@ from .task_table import (
     refused_rows_xlsx,
     stash_upload,
 )
-from .views import visible_campaigns
 
 SESSION_KEY = "task_table_imports"
 # Previews an admin may have open at once (tabs); older ones are dropped with their files.
