@@ -1,19 +1,27 @@
 """Console pages of the union tree: drill-down with figures, add and edit a unit."""
 
+import io
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 
+from campaigns.exports import unit_table_xlsx
 from campaigns.rollups import refresh_for_org_change
 from campaigns.selectors import campaigns_for_org, current_campaign, unit_table
 from campaigns.services import record_reported_members, set_manual_target
 from pingyi.console import console_view
 
 from .forms import OrgForm
-from .models import ReportedMembers
-from .scoping import can_manage, get_org_in_scope_or_404, in_scope, scope_roots
-from .selectors import ancestors_of, parent_of
-from .services import create_child_org
+from .models import Org, ReportedMembers
+from .scoping import can_manage, get_org_in_scope_or_404, in_scope, orgs_in_scope, scope_roots
+from .selectors import ancestor_paths, ancestors_of, parent_of
+from .services import create_child_org, normalize_org_name
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+SEARCH_LIMIT = 50
 
 
 @console_view
@@ -49,6 +57,52 @@ def detail(request, org_id: int):
             "campaigns": campaigns,
             "table": table,
             "can_manage": can_manage(request.user, org),
+            "can_edit": _can_edit(request.user, org),
+            "nav": "orgs",
+        },
+    )
+
+
+@console_view
+def units_xlsx(request, org_id: int):
+    """The unit table as the office's task-table sheet; it imports again unchanged."""
+    org = get_org_in_scope_or_404(request.user, pk=org_id)
+    campaign, _ = _pick_campaign(request, org)
+    if campaign is None:
+        raise Http404("还没有评议活动，无可导出的目标")
+    data = unit_table_xlsx(unit_table(campaign=campaign, parent=org))
+    filename = f"{org.name}-{campaign.name}-任务分解表.xlsx"
+    return FileResponse(io.BytesIO(data), as_attachment=True, filename=filename, content_type=XLSX)
+
+
+@console_view
+def search(request):
+    """Find a unit by name or code anywhere in the admin's subtree."""
+    query = normalize_org_name(request.GET.get("q", ""))[:50]
+    results = []
+    if query:
+        results = list(
+            orgs_in_scope(request.user)
+            .filter(Q(name__contains=query) | Q(code=query))
+            .order_by("depth", "path")[: SEARCH_LIMIT + 1]
+        )
+    # Ancestors are named as far up as the admin's own scope, as the page crumbs are.
+    roots = scope_roots(request.user)
+    paths = {
+        p
+        for org in results
+        for p in ancestor_paths(org)
+        if any(p.startswith(root.path) for root in roots)
+    }
+    names = dict(Org.objects.filter(path__in=paths).values_list("path", "name"))
+    hits = [(org, [names[p] for p in ancestor_paths(org) if p in names]) for org in results]
+    return render(
+        request,
+        "orgs/search.html",
+        {
+            "query": query,
+            "hits": hits[:SEARCH_LIMIT],
+            "more": len(hits) > SEARCH_LIMIT,
             "nav": "orgs",
         },
     )
@@ -85,8 +139,8 @@ def add_child(request, org_id: int):
 @console_view
 def edit(request, org_id: int):
     org = get_org_in_scope_or_404(request.user, pk=org_id)
-    if not can_manage(request.user, org):
-        raise PermissionDenied("您的角色只能查看，不能修改组织信息。")
+    if not _can_edit(request.user, org):
+        raise PermissionDenied("本组织的名称、人数和目标由上级工会管理员修改。")
     parent = parent_of(org)
     campaign, _ = _pick_campaign(request, org)
     initial = {"name": org.name, "kind": org.kind, "seq": org.seq}
@@ -122,6 +176,12 @@ def edit(request, org_id: int):
             "nav": "orgs",
         },
     )
+
+
+def _can_edit(user, org) -> bool:
+    """A unit's name, figures and target are set from above: its parent's admins may edit it."""
+    parent = parent_of(org)
+    return parent is not None and can_manage(user, parent)
 
 
 def _save_figures(org, campaign, data) -> None:

@@ -137,3 +137,21 @@ def test_town_admin_cannot_edit_the_town_next_door(world, login):
     assert response.status_code == 404
     world.park.refresh_from_db()
     assert world.park.name == "枣林湾旅游度假区"
+
+
+def test_town_admin_cannot_edit_their_own_town_or_its_target(world, login):
+    client = login(world.town_admin)
+    page = client.get(reverse("orgs:detail", args=[world.town.pk])).content.decode()
+    assert "修改本组织" not in page
+    response = client.post(
+        reverse("orgs:edit", args=[world.town.pk]) + f"?campaign={world.campaign.pk}",
+        {"name": "真州镇", "kind": "town", "reported_members": "4809", "target": "1"},
+    )
+    assert response.status_code == 403
+    assert "由上级工会管理员修改" in response.content.decode()
+    assert not world.campaign.targets.filter(org=world.town).exists()
+
+
+def test_city_admin_sees_the_edit_button_on_a_town(world, login):
+    page = login(world.city_admin).get(reverse("orgs:detail", args=[world.town.pk]))
+    assert "修改本组织" in page.content.decode()
