@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.utils.translation import gettext_lazy as _
 
 from .models import Role, User
 
@@ -14,7 +15,7 @@ class RoleInline(admin.TabularInline):
 class PingyiUserAdmin(UserAdmin):
     inlines = [RoleInline]
     list_display = ["username", "display_name", "is_active", "is_superuser", "last_login"]
-    fieldsets = [*UserAdmin.fieldsets, ("评议", {"fields": ["display_name"]})]
+    fieldsets = [*UserAdmin.fieldsets, (_("评议"), {"fields": ["display_name"]})]
 
 
 @admin.register(Role)

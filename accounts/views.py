@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from orgs.scoping import can_manage, orgs_in_scope, restrict_to_scope, role_kinds
@@ -21,7 +22,7 @@ from .services import grant_role
 def _new_password() -> str:
     # Readable in a phone call or a chat message: no 0/O or 1/l.
     alphabet = "ABCDEFGHJKMNPQRSTUVWXYZabcdefghjkmnpqrstuvwxyz23456789"
-    return "".join(secrets.choice(alphabet) for _ in range(12))
+    return "".join(secrets.choice(alphabet) for _i in range(12))
 
 
 def _kinds_or_403(user) -> list[str]:
@@ -31,7 +32,7 @@ def _kinds_or_403(user) -> list[str]:
         else grantable_kinds({"federation_admin"})
     )
     if not kinds:
-        raise PermissionDenied("您的角色不能管理账号。")
+        raise PermissionDenied(_("您的角色不能管理账号。"))
     return kinds
 
 
@@ -59,7 +60,7 @@ def admin_new(request):
     if request.method == "POST" and form.is_valid():
         org = form.cleaned_data["org_code"]
         if not can_manage(request.user, org):
-            raise PermissionDenied("您只能为本级及下级组织开通账号。")
+            raise PermissionDenied(_("您只能为本级及下级组织开通账号。"))
         password = _new_password()
         role = grant_role(
             username=form.cleaned_data["username"],
@@ -85,9 +86,9 @@ def _role_in_scope(request, role_id: int) -> Role:
         .first()
     )
     if role is None:
-        raise Http404("找不到该账号，或不在您的管理范围内")
+        raise Http404(_("找不到该账号，或不在您的管理范围内"))
     if role.kind not in kinds:
-        raise PermissionDenied("不能管理比自己权限更高的账号。")
+        raise PermissionDenied(_("不能管理比自己权限更高的账号。"))
     return role
 
 
@@ -112,6 +113,8 @@ def admin_revoke(request, role_id: int):
     with transaction.atomic():
         role.delete()
     messages.success(
-        request, f"已撤销 {role.user.username} 在“{role.org.name}”的{role.get_kind_display()}角色。"
+        request,
+        _("已撤销 %(username)s 在“%(org)s”的%(role)s角色。")
+        % {"username": role.user.username, "org": role.org.name, "role": role.get_kind_display()},
     )
     return redirect("accounts:admins")

@@ -4,6 +4,8 @@ from datetime import datetime
 
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import Router, Schema
 
 from campaigns.models import Campaign
@@ -93,18 +95,18 @@ def _campaign_fields(campaign: Campaign) -> dict:
     }
 
 
-@router.get("/orgs", response=list[OrgOut], summary="我管理的顶层工会组织")
+@router.get("/orgs", response=list[OrgOut], summary=gettext_lazy("我管理的顶层工会组织"))
 def my_orgs(request: HttpRequest):
     return [_org_out(org) for org in scope_roots(request.user)]
 
 
-@router.get("/orgs/{org_id}/children", response=list[OrgOut], summary="下级工会组织")
+@router.get("/orgs/{org_id}/children", response=list[OrgOut], summary=gettext_lazy("下级工会组织"))
 def org_children(request: HttpRequest, org_id: int):
     org = get_org_in_scope_or_404(request.user, pk=org_id)
     return [_org_out(child) for child in children_of(org)]
 
 
-@router.get("/campaigns", response=list[CampaignOut], summary="我可查看的评议活动")
+@router.get("/campaigns", response=list[CampaignOut], summary=gettext_lazy("我可查看的评议活动"))
 def campaigns(request: HttpRequest):
     return [
         CampaignOut(**_campaign_fields(c))
@@ -112,12 +114,16 @@ def campaigns(request: HttpRequest):
     ]
 
 
-@router.get("/campaigns/{campaign_id}", response=CampaignDetailOut, summary="评议活动的设置与问卷")
+@router.get(
+    "/campaigns/{campaign_id}",
+    response=CampaignDetailOut,
+    summary=gettext_lazy("评议活动的设置与问卷"),
+)
 def campaign_detail(request: HttpRequest, campaign_id: int):
     try:
         campaign = visible_campaigns(request.user).get(pk=campaign_id)
     except Campaign.DoesNotExist as exc:
-        raise Http404("找不到该评议活动，或不在您的管理范围内") from exc
+        raise Http404(_("找不到该评议活动，或不在您的管理范围内")) from exc
     return CampaignDetailOut(
         **_campaign_fields(campaign),
         negative_rule=campaign.negative_rule,
@@ -141,7 +147,7 @@ def campaign_detail(request: HttpRequest, campaign_id: int):
 @router.get(
     "/campaigns/{campaign_id}/orgs/{org_id}/units",
     response=list[UnitFiguresOut],
-    summary="下级单位的年报会员人数与参评目标",
+    summary=gettext_lazy("下级单位的年报会员人数与参评目标"),
 )
 def unit_figures(request: HttpRequest, campaign_id: int, org_id: int):
     org = get_org_in_scope_or_404(request.user, pk=org_id)

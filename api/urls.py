@@ -6,6 +6,8 @@ the message as it is and branch on the code.
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
 from ninja.security import django_auth
@@ -13,9 +15,11 @@ from ninja.security import django_auth
 from .routes import router
 
 api = NinjaAPI(
-    title="工会会员网上评议 API",
+    title=gettext_lazy("工会会员网上评议 API"),
     version="1.0",
-    description="供移动端与小程序调用的接口。错误以 JSON 返回，带稳定的 code 与中文 message。",
+    description=gettext_lazy(
+        "供移动端与小程序调用的接口。错误以 JSON 返回，带稳定的 code 与中文 message。"
+    ),
     urls_namespace="api",
     auth=django_auth,
 )
@@ -28,20 +32,20 @@ def error(request, status: int, code: str, message: str, **extra):
 
 @api.exception_handler(Http404)
 def not_found(request, exc):
-    message = str(exc) if str(exc) and str(exc) != "Not Found" else "找不到请求的资源"
+    message = str(exc) if str(exc) and str(exc) != "Not Found" else _("找不到请求的资源")
     return error(request, 404, "not_found", message)
 
 
 @api.exception_handler(AuthenticationError)
 def not_authenticated(request, exc):
-    return error(request, 401, "not_authenticated", "请先登录")
+    return error(request, 401, "not_authenticated", _("请先登录"))
 
 
 @api.exception_handler(PermissionDenied)
 def forbidden(request, exc):
-    return error(request, 403, "forbidden", str(exc) or "没有权限执行此操作")
+    return error(request, 403, "forbidden", str(exc) or _("没有权限执行此操作"))
 
 
 @api.exception_handler(ValidationError)
 def invalid(request, exc):
-    return error(request, 422, "invalid", "请求参数有误，请检查后重试", errors=exc.errors)
+    return error(request, 422, "invalid", _("请求参数有误，请检查后重试"), errors=exc.errors)

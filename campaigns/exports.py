@@ -1,13 +1,15 @@
 """Exports of campaign figures in the layout of the offices' own sheets."""
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from pingyi.formatting import cn_date
 from pingyi.xlsx import Column, OfficeSheet, office_xlsx
 
 from .selectors import UnitTable
 
-# The header of the seed's 附件1, so an exported table imports again unchanged.
+# The header of the seed's 附件1, so an exported table imports again unchanged: these titles,
+# like the 合计 word below, are what the task-table reader looks for, so they stay untranslated.
 TASK_TABLE_COLUMNS = [
     Column("序号", 6, "int"),
     Column("名称", 34),
@@ -32,22 +34,31 @@ def unit_table_xlsx(table: UnitTable) -> bytes:
         )
         for i, row in enumerate(table.rows, start=1)
     ]
-    notes = [f"注：{w}" for w in table.warnings]
+    notes = [_("注：%(note)s") % {"note": w} for w in table.warnings]
     if table.undistributed:
         notes.append(
-            f"注：{table.parent.name}参评目标 {table.own.target:,} 人，"
-            f"已分解到下级 {table.total_target:,} 人，尚有 {table.undistributed:,} 人未分解。"
+            _(
+                "注：%(org)s参评目标 %(target)s 人，"
+                "已分解到下级 %(distributed)s 人，尚有 %(undistributed)s 人未分解。"
+            )
+            % {
+                "org": table.parent.name,
+                "target": f"{table.own.target:,}",
+                "distributed": f"{table.total_target:,}",
+                "undistributed": f"{table.undistributed:,}",
+            }
         )
     return office_xlsx(
         OfficeSheet(
-            title=f"{table.parent.name}{campaign.name}任务分解表"
+            title=_("%(org)s%(campaign)s任务分解表")
+            % {"org": table.parent.name, "campaign": campaign.name}
             if campaign
             else table.parent.name,
-            subtitle=f"导出日期：{cn_date(timezone.now())}",
+            subtitle=_("导出日期：%(date)s") % {"date": cn_date(timezone.now())},
             columns=TASK_TABLE_COLUMNS,
             rows=rows,
             totals=("", "合计", table.total_reported, table.total_target, "", ""),
             notes=notes,
-            sheet_name="任务分解表",
+            sheet_name=_("任务分解表"),
         )
     )

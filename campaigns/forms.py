@@ -5,6 +5,8 @@ from decimal import Decimal
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from orgs.models import OrgKind
 
@@ -21,39 +23,45 @@ def _window_end(day) -> datetime:
 
 
 class CampaignForm(forms.Form):
-    name = forms.CharField(label="活动名称", max_length=100)
-    year = forms.IntegerField(label="统计年度", min_value=2000, max_value=2100)
-    start_date = forms.DateField(label="开始日期", widget=forms.DateInput(attrs={"type": "date"}))
-    end_date = forms.DateField(
-        label="结束日期",
-        widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="含当日，至 24:00 截止",
+    name = forms.CharField(label=gettext_lazy("活动名称"), max_length=100)
+    year = forms.IntegerField(label=gettext_lazy("统计年度"), min_value=2000, max_value=2100)
+    start_date = forms.DateField(
+        label=gettext_lazy("开始日期"), widget=forms.DateInput(attrs={"type": "date"})
     )
-    negative_rule = forms.ChoiceField(label="差评规则", choices=NegativeRule.choices)
+    end_date = forms.DateField(
+        label=gettext_lazy("结束日期"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=gettext_lazy("含当日，至 24:00 截止"),
+    )
+    negative_rule = forms.ChoiceField(label=gettext_lazy("差评规则"), choices=NegativeRule.choices)
     verify_days = forms.IntegerField(
-        label="核实时限（工作日）", min_value=1, max_value=60, initial=1
+        label=gettext_lazy("核实时限（工作日）"), min_value=1, max_value=60, initial=1
     )
     rectify_days = forms.IntegerField(
-        label="整改答复时限（工作日）", min_value=1, max_value=120, initial=15
+        label=gettext_lazy("整改答复时限（工作日）"), min_value=1, max_value=120, initial=15
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for kind, label in OrgKind.choices:
             self.fields[f"rate_{kind}"] = forms.DecimalField(
-                label=f"{label}目标比例（%）",
+                label=_("%(kind)s目标比例（%%）") % {"kind": label},
                 min_value=Decimal("0"),
                 max_value=Decimal("100"),
                 decimal_places=2,
                 required=False,
-                help_text="留空：该类组织不按比例计算目标",
+                help_text=_("留空：该类组织不按比例计算目标"),
             )
 
     def clean(self):
         data = super().clean()
         start, end = data.get("start_date"), data.get("end_date")
         if start and end and end < start:
-            self.add_error("end_date", f"结束日期 {end:%Y-%m-%d} 早于开始日期 {start:%Y-%m-%d}。")
+            self.add_error(
+                "end_date",
+                _("结束日期 %(end)s 早于开始日期 %(start)s。")
+                % {"end": f"{end:%Y-%m-%d}", "start": f"{start:%Y-%m-%d}"},
+            )
         return data
 
     @property

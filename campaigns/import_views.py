@@ -13,6 +13,7 @@ from django.db.models import Q, QuerySet
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import MANAGING_ROLES
@@ -70,10 +71,10 @@ def _managed_parent(user, org_id) -> Org:
     try:
         pk = int(org_id)
     except (TypeError, ValueError) as exc:
-        raise Http404("找不到该工会组织，或不在您的管理范围内") from exc
+        raise Http404(_("找不到该工会组织，或不在您的管理范围内")) from exc
     parent = get_org_in_scope_or_404(user, pk=pk)
     if not can_manage(user, parent):
-        raise PermissionDenied("您的角色只能查看，不能导入任务分解表。")
+        raise PermissionDenied(_("您的角色只能查看，不能导入任务分解表。"))
     return parent
 
 
@@ -85,7 +86,7 @@ def _parent_choices(user, chosen: Org | None) -> list[Org]:
     """
     roots = scope_roots(user, MANAGING_ROLES)
     if not roots:
-        raise PermissionDenied("您的角色只能查看，不能导入任务分解表。")
+        raise PermissionDenied(_("您的角色只能查看，不能导入任务分解表。"))
     wanted = Q(pk__in=[root.pk for root in roots])
     for root in roots:
         # The admin's own org, its units, and the units' sub-units that have children.
@@ -133,7 +134,10 @@ def _preview(request, form: TaskTableUploadForm, parent: Org):
     """Read and plan the uploaded table; keep the file when the admin may go on to confirm."""
     campaign = campaigns_for_org(parent).filter(pk=form.cleaned_data["campaign"]).first()
     if campaign is None:
-        form.add_error("campaign", f"“{parent.name}”不参加该评议活动，请另选活动或上级组织。")
+        form.add_error(
+            "campaign",
+            _("“%(org)s”不参加该评议活动，请另选活动或上级组织。") % {"org": parent.name},
+        )
         return None
     upload = form.cleaned_data["file"]
     data = upload.read()
@@ -222,13 +226,21 @@ def import_confirm(request):
         return redirect(_new_url(parent, campaign))
     except TaskTableRefused as exc:
         _forget(request, token)
-        error = f"预览之后数据发生了变化，重新核对的结果：{exc}"
+        error = _("预览之后数据发生了变化，重新核对的结果：%(result)s") % {"result": exc}
         return _render_preview(request, exc.plan, token="", keep_valid=False, error=error)
     _forget(request, token)
     messages.success(
         request,
-        f"任务分解表已导入：新增 {record.rows_created} 个单位，更新 {record.rows_updated} 个，"
-        f"无变化 {record.rows_unchanged} 个，拒绝 {record.rows_refused} 行。",
+        _(
+            "任务分解表已导入：新增 %(created)s 个单位，更新 %(updated)s 个，"
+            "无变化 %(unchanged)s 个，拒绝 %(refused)s 行。"
+        )
+        % {
+            "created": record.rows_created,
+            "updated": record.rows_updated,
+            "unchanged": record.rows_unchanged,
+            "refused": record.rows_refused,
+        },
     )
     return redirect("imports:detail", import_id=record.pk)
 

@@ -22,7 +22,8 @@ class Rating(models.IntegerChoices):
     VERY_DISSATISFIED = 1, _("非常不满意")
 
 
-DEFAULT_SCALE_LABELS = {str(r.value): str(r.label) for r in Rating}
+# Lazy: a campaign stores its labels in the language active when it is created.
+DEFAULT_SCALE_LABELS = {str(r.value): r.label for r in Rating}
 
 
 class NegativeRule(models.TextChoices):
@@ -80,7 +81,7 @@ class Campaign(models.Model):
 
     def label_for(self, rating: int) -> str:
         labels = self.scale_labels or DEFAULT_SCALE_LABELS
-        return labels.get(str(rating), DEFAULT_SCALE_LABELS[str(rating)])
+        return str(labels.get(str(rating), DEFAULT_SCALE_LABELS[str(rating)]))
 
     @property
     def scale(self) -> list[tuple[int, str]]:

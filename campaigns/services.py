@@ -4,6 +4,8 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from orgs.models import Org, OrgKind, ReportedMembers
 from orgs.services import set_reported_members
@@ -20,20 +22,22 @@ from .models import (
 )
 from .rollups import rebuild_rollups, refresh_for_org_change, refresh_rollups
 
-OVERALL_LABEL = "工作总体满意度"
-SUGGESTION_LABEL = "您对所在工会工作的建议"
+# The seed's questionnaire. Marked for translation only: a new campaign stores its questions
+# in the language active when it is created (create_campaign translates them then).
+OVERALL_LABEL = gettext_noop("工作总体满意度")
+SUGGESTION_LABEL = gettext_noop("您对所在工会工作的建议")
 
 # The nine work items of 2022, in the seed's order (DESIGN.md).
 ITEMS_2022 = [
-    "职工(代表)大会",
-    "民主管理",
-    "培养、评选、表彰先进模范",
-    "职工文体活动",
-    "劳动竞赛、技能提升",
-    "帮助和指导签订劳动合同",
-    "维护女职工的特殊权益",
-    "困难职工帮扶救助",
-    "协助和督促劳动安全卫生",
+    gettext_noop("职工(代表)大会"),
+    gettext_noop("民主管理"),
+    gettext_noop("培养、评选、表彰先进模范"),
+    gettext_noop("职工文体活动"),
+    gettext_noop("劳动竞赛、技能提升"),
+    gettext_noop("帮助和指导签订劳动合同"),
+    gettext_noop("维护女职工的特殊权益"),
+    gettext_noop("困难职工帮扶救助"),
+    gettext_noop("协助和督促劳动安全卫生"),
 ]
 
 # The seed's rule: 70% for towns and parks, 100% for sectors, agencies and direct unions.
@@ -69,18 +73,18 @@ def create_campaign(
         year=year,
         starts_at=starts_at,
         ends_at=ends_at,
-        scale_labels=dict(DEFAULT_SCALE_LABELS),
+        scale_labels={value: str(label) for value, label in DEFAULT_SCALE_LABELS.items()},
         negative_rule=negative_rule,
         verify_days=verify_days,
         rectify_days=rectify_days,
         created_by=created_by,
     )
-    items = ITEMS_2022 if items is None else items
+    items = [_(item) for item in ITEMS_2022] if items is None else items
     questions = [
         Question(
             campaign=campaign,
             kind=QuestionKind.OVERALL,
-            label=OVERALL_LABEL,
+            label=_(OVERALL_LABEL),
             position=0,
             required=True,
         )
@@ -93,7 +97,7 @@ def create_campaign(
         Question(
             campaign=campaign,
             kind=QuestionKind.SUGGESTION,
-            label=SUGGESTION_LABEL,
+            label=_(SUGGESTION_LABEL),
             position=len(items) + 1,
             max_length=500,
         )

@@ -26,7 +26,9 @@ import python_calamine
 import xlsxwriter
 from django.conf import settings
 from django.db import models, transaction
-from django.utils.translation import gettext_lazy as _
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 
 from orgs.models import Org, OrgKind, ReportedMembers
 from orgs.selectors import children_of
@@ -56,12 +58,14 @@ MAX_COUNT = 10_000_000
 MAX_NAME_LENGTH = Org._meta.get_field("name").max_length
 
 SEQ, NAME, REPORTED, TARGET, KIND = "seq", "name", "reported", "target", "kind"
+# The columns as messages name them. The words the reader looks for in a file (below, and in
+# column_of) are data: a task table is written in Chinese whatever the interface language.
 COLUMN_TITLES = {
-    SEQ: "序号",
-    NAME: "名称",
-    REPORTED: "年报工会会员人数(人)",
-    TARGET: "参评目标工会会员数(人)",
-    KIND: "类型",
+    SEQ: gettext_lazy("序号"),
+    NAME: gettext_lazy("名称"),
+    REPORTED: gettext_lazy("年报工会会员人数(人)"),
+    TARGET: gettext_lazy("参评目标工会会员数(人)"),
+    KIND: gettext_lazy("类型"),
 }
 NAME_HEADERS = ("名称", "单位名称", "工会名称", "单位", "组织名称")
 KIND_HEADERS = ("类型", "组织类型")
@@ -84,10 +88,10 @@ class TaskTableRefused(Exception):
 
 
 class RowOutcome(models.TextChoices):
-    CREATE = "create", _("新增")
-    UPDATE = "update", _("更新")
-    UNCHANGED = "unchanged", _("无变化")
-    REFUSED = "refused", _("拒绝")
+    CREATE = "create", gettext_lazy("新增")
+    UPDATE = "update", gettext_lazy("更新")
+    UNCHANGED = "unchanged", gettext_lazy("无变化")
+    REFUSED = "refused", gettext_lazy("拒绝")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -99,8 +103,11 @@ def check_upload_size(size: int) -> None:
     limit = settings.PINGYI_MAX_UPLOAD_BYTES
     if size > limit:
         raise TaskTableError(
-            f"文件大小为 {_size_text(size)}，超过了上限（{_size_text(limit)}）。"
-            "请删去无关的工作表，或另存为 .csv 后再上传。"
+            _(
+                "文件大小为 %(size)s，超过了上限（%(limit)s）。"
+                "请删去无关的工作表，或另存为 .csv 后再上传。"
+            )
+            % {"size": _size_text(size), "limit": _size_text(limit)}
         )
 
 
@@ -109,7 +116,7 @@ def _size_text(size: int) -> str:
         return f"{size / 1024 / 1024:.1f} MB"
     if size >= 1024:
         return f"{size / 1024:.1f} KB"
-    return f"{size} 字节"
+    return _("%(size)s 字节") % {"size": size}
 
 
 def file_extension(filename: str) -> str:
@@ -123,9 +130,9 @@ def read_table(data: bytes, filename: str) -> list[list[object]]:
     a spreadsheet, or in an encoding that cannot be told.
     """
     check_upload_size(len(data))
-    shown = filename or "上传的文件"
+    shown = filename or _("上传的文件")
     if not data.strip():
-        raise TaskTableError(f"文件“{shown}”是空的，请选择填好的任务分解表。")
+        raise TaskTableError(_("文件“%(file)s”是空的，请选择填好的任务分解表。") % {"file": shown})
     extension = file_extension(filename)
     if data.startswith((_ZIP_MAGIC, _OLE_MAGIC)) or extension in WORKBOOK_EXTENSIONS:
         rows = _read_workbook(data, shown)
@@ -133,17 +140,23 @@ def read_table(data: bytes, filename: str) -> list[list[object]]:
         rows = _read_csv(data, shown)
     else:
         raise TaskTableError(
-            f"文件“{shown}”不是表格文件：任务分解表请用 Excel（.xlsx、.xls）或 .csv 格式。"
+            _("文件“%(file)s”不是表格文件：任务分解表请用 Excel（.xlsx、.xls）或 .csv 格式。")
+            % {"file": shown}
         )
     rows = [[_clean_cell(cell) for cell in row] for row in rows]
     while rows and _is_blank(rows[-1]):
         rows.pop()
     if not rows:
-        raise TaskTableError(f"文件“{shown}”中没有任何内容，请选择填好的任务分解表。")
+        raise TaskTableError(
+            _("文件“%(file)s”中没有任何内容，请选择填好的任务分解表。") % {"file": shown}
+        )
     if len(rows) > MAX_TABLE_ROWS:
         raise TaskTableError(
-            f"文件“{shown}”有 {len(rows):,} 行，超过了 {MAX_TABLE_ROWS:,} 行的上限；"
-            "任务分解表每个单位一行，请确认选对了文件。"
+            _(
+                "文件“%(file)s”有 %(rows)s 行，超过了 %(max)s 行的上限；"
+                "任务分解表每个单位一行，请确认选对了文件。"
+            )
+            % {"file": shown, "rows": f"{len(rows):,}", "max": f"{MAX_TABLE_ROWS:,}"}
         )
     return rows
 
@@ -159,14 +172,17 @@ def _read_workbook(data: bytes, shown: str) -> list[list[object]]:
         ]
     except python_calamine.PasswordError as exc:
         raise TaskTableError(
-            f"文件“{shown}”设置了打开密码，请在 Excel 中取消密码后再上传。"
+            _("文件“%(file)s”设置了打开密码，请在 Excel 中取消密码后再上传。") % {"file": shown}
         ) from exc
     # calamine answers a damaged or foreign file with several unrelated exception types
     # (CalamineError, ZipError, XmlError, ValueError…); to the admin they all mean one thing.
     except Exception as exc:
         raise TaskTableError(
-            f"文件“{shown}”无法作为 Excel 表格打开：文件可能已损坏，或并不是 Excel 文件。"
-            "请在 Excel 中打开它，另存为 .xlsx 后再上传。"
+            _(
+                "文件“%(file)s”无法作为 Excel 表格打开：文件可能已损坏，或并不是 Excel 文件。"
+                "请在 Excel 中打开它，另存为 .xlsx 后再上传。"
+            )
+            % {"file": shown}
         ) from exc
     # A workbook may hold notes or a chart before the table: take the first sheet with a header.
     for rows in sheets:
@@ -183,7 +199,9 @@ def _read_csv(data: bytes, shown: str) -> list[list[str]]:
     try:
         return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     except csv.Error as exc:
-        raise TaskTableError(f"文件“{shown}”不是有效的 CSV 文件：{exc}") from exc
+        raise TaskTableError(
+            _("文件“%(file)s”不是有效的 CSV 文件：%(error)s") % {"file": shown, "error": exc}
+        ) from exc
 
 
 def _decode_text(data: bytes, shown: str) -> str:
@@ -200,8 +218,11 @@ def _decode_text(data: bytes, shown: str) -> str:
             except UnicodeDecodeError:
                 continue
     raise TaskTableError(
-        f"文件“{shown}”不是文本格式的 CSV，或无法识别其编码。"
-        "请在 Excel 中另存为“CSV UTF-8(逗号分隔)”或“CSV(逗号分隔)”后再上传。"
+        _(
+            "文件“%(file)s”不是文本格式的 CSV，或无法识别其编码。"
+            "请在 Excel 中另存为“CSV UTF-8(逗号分隔)”或“CSV(逗号分隔)”后再上传。"
+        )
+        % {"file": shown}
     )
 
 
@@ -274,24 +295,27 @@ def find_header(table: list[list[object]]) -> int | None:
     return fallback
 
 
-def parse_count(value: object, *, label: str = "人数") -> int:
+def parse_count(value: object, *, label: str | None = None) -> int:
     """A count of members as a spreadsheet holds it: 5018, 5018.0, "5,018", "５０１８", "5018人".
 
     Raises ValueError with a message naming the label: blank, not a number, not whole,
     negative or implausibly large.
     """
+    if label is None:
+        label = _("人数")
     shown = cell_text(value)
+    values = {"label": label, "value": shown}
     if shown == "":
-        raise ValueError(f"{label}为空")
+        raise ValueError(_("%(label)s为空") % values)
     if isinstance(value, bool):
-        raise ValueError(f"{label}“{shown}”不是数字")
+        raise ValueError(_("%(label)s“%(value)s”不是数字") % values)
     if isinstance(value, int):
         number = value
     elif isinstance(value, float):
         if not math.isfinite(value):
-            raise ValueError(f"{label}“{shown}”不是数字")
+            raise ValueError(_("%(label)s“%(value)s”不是数字") % values)
         if not value.is_integer():
-            raise ValueError(f"{label}“{shown}”不是整数")
+            raise ValueError(_("%(label)s“%(value)s”不是整数") % values)
         number = int(value)
     elif isinstance(value, str | Decimal):
         # NFKC turns full-width digits, commas and minus signs into ASCII ones.
@@ -300,29 +324,44 @@ def parse_count(value: object, *, label: str = "人数") -> int:
         sign = -1 if text.startswith("-") else 1
         match = _COUNT_TEXT.fullmatch(text.lstrip("+-"))
         if match is None:
-            raise ValueError(f"{label}“{shown}”不是数字")
+            raise ValueError(_("%(label)s“%(value)s”不是数字") % values)
         if match.group(2) and match.group(2).strip("0"):
-            raise ValueError(f"{label}“{shown}”不是整数")
+            raise ValueError(_("%(label)s“%(value)s”不是整数") % values)
         number = sign * int(match.group(1).replace(",", ""))
     else:
-        raise ValueError(f"{label}“{shown}”不是数字")
+        raise ValueError(_("%(label)s“%(value)s”不是数字") % values)
     if number < 0:
-        raise ValueError(f"{label}不能为负数（{shown}）")
+        raise ValueError(_("%(label)s不能为负数（%(value)s）") % values)
     if number > MAX_COUNT:
-        raise ValueError(f"{label} {number:,} 大得不合理（超过 {MAX_COUNT:,}），请核对")
+        raise ValueError(
+            _("%(label)s %(number)s 大得不合理（超过 %(max)s），请核对")
+            % {"label": label, "number": f"{number:,}", "max": f"{MAX_COUNT:,}"}
+        )
     return number
 
 
 @functools.cache
 def _kind_labels() -> dict[str, str]:
-    """Every way a kind may be written: its code, its label, its label without "工会"."""
+    """Every way a kind may be written: its code, its label, its label without "工会".
+
+    The labels are read untranslated: a 类型 column holds the Chinese words whatever the
+    interface language (and this cache would otherwise keep the first caller's language).
+    """
     labels: dict[str, str] = {}
-    for kind in OrgKind:
-        label = normalize_org_name(str(kind.label))
-        labels[kind.value] = kind.value
-        labels[label] = kind.value
-        labels[label.removesuffix("工会")] = kind.value
+    with translation.override(None):
+        for kind in OrgKind:
+            label = normalize_org_name(str(kind.label))
+            labels[kind.value] = kind.value
+            labels[label] = kind.value
+            labels[label.removesuffix("工会")] = kind.value
     return labels
+
+
+@functools.cache
+def _kind_choices() -> tuple[str, ...]:
+    """The kind labels a 类型 cell may hold, untranslated, as the refusal lists them."""
+    with translation.override(None):
+        return tuple(str(kind.label) for kind in OrgKind)
 
 
 def parse_kind(value: object) -> str:
@@ -330,8 +369,10 @@ def parse_kind(value: object) -> str:
     text = normalize_org_name(cell_text(value))
     kind = _kind_labels().get(text) or _kind_labels().get(text.lower())
     if kind is None:
-        choices = "、".join(str(k.label) for k in OrgKind)
-        raise ValueError(f"类型“{cell_text(value)}”不是可用的组织类型（可填：{choices}）")
+        raise ValueError(
+            _("类型“%(value)s”不是可用的组织类型（可填：%(choices)s）")
+            % {"value": cell_text(value), "choices": _list_text(_kind_choices())}
+        )
     return kind
 
 
@@ -346,8 +387,18 @@ def _is_subtotal_row(row: list[object]) -> bool:
     return any(isinstance(cell, str) and normalize_org_name(cell).endswith("小计") for cell in row)
 
 
+def _list_text(items) -> str:
+    """Items of a message joined as a list: 第 3 行、第 9 行."""
+    return pgettext("list separator", "、").join(items)
+
+
+def _reasons_text(reasons) -> str:
+    """Reasons, changes or problems of a message joined: 名称为空；年报工会会员人数为空."""
+    return pgettext("list separator", "；").join(reasons)
+
+
 def _lines_text(lines: list[int]) -> str:
-    return "、".join(f"第 {line} 行" for line in lines)
+    return _list_text(_("第 %(line)s 行") % {"line": line} for line in lines)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -388,25 +439,32 @@ class PlannedRow:
     @property
     def label(self) -> str:
         """How a message names the row: 第 12 行（序号 8，新集镇）."""
-        parts = [f"序号 {self.seq_text}"] if self.seq_text else []
-        parts.append(self.name or self.raw_name or "名称为空")
-        return f"第 {self.line} 行（{'，'.join(parts)}）"
+        parts = [_("序号 %(seq)s") % {"seq": self.seq_text}] if self.seq_text else []
+        parts.append(self.name or self.raw_name or _("名称为空"))
+        return _("第 %(line)s 行（%(parts)s）") % {
+            "line": self.line,
+            "parts": pgettext("list separator", "，").join(parts),
+        }
 
     @property
     def detail(self) -> str:
         """What the preview and the command say about the row after its outcome."""
         if self.outcome == RowOutcome.REFUSED:
-            return "；".join(self.reasons)
+            return _reasons_text(self.reasons)
         if self.outcome == RowOutcome.CREATE:
-            how = "按表中类型" if self.kind_given else "按名称推断"
-            return f"类型：{self.kind_label}（{how}）"
-        return "；".join(self.changes)
+            how = _("按表中类型") if self.kind_given else _("按名称推断")
+            return _("类型：%(kind)s（%(how)s）") % {"kind": self.kind_label, "how": how}
+        return _reasons_text(self.changes)
 
     @property
     def message(self) -> str:
         """The row in one line: 第 7 行（序号 4，枣林湾旅游度假区）：更新 序号 2 → 4."""
         detail = f" {self.detail}" if self.detail else ""
-        return f"{self.label}：{self.outcome_label}{detail}"
+        return _("%(row)s：%(outcome)s%(detail)s") % {
+            "row": self.label,
+            "outcome": self.outcome_label,
+            "detail": detail,
+        }
 
     def as_refused_record(self) -> dict:
         return {
@@ -461,20 +519,28 @@ class TaskTablePlan:
         return keep_valid or not self.refused
 
     def summary(self) -> str:
-        return (
-            f"共 {len(self.rows)} 行：新增 {len(self.created)} 行，更新 {len(self.updated)} 行，"
-            f"无变化 {len(self.unchanged)} 行，拒绝 {len(self.refused)} 行"
-        )
+        return _(
+            "共 %(total)s 行：新增 %(created)s 行，更新 %(updated)s 行，"
+            "无变化 %(unchanged)s 行，拒绝 %(refused)s 行"
+        ) % {
+            "total": len(self.rows),
+            "created": len(self.created),
+            "updated": len(self.updated),
+            "unchanged": len(self.unchanged),
+            "refused": len(self.refused),
+        }
 
-    def refusal_message(self, *, keep_valid_hint: str = "勾选“只导入有效行”") -> str:
+    def refusal_message(self, *, keep_valid_hint: str | None = None) -> str:
         if self.problems:
-            return "；".join(self.problems) + "。未写入任何数据。"
+            return _("%(problems)s。未写入任何数据。") % {"problems": _reasons_text(self.problems)}
         if not self.valid_rows:
-            return f"全部 {len(self.rows)} 行都被拒绝，未写入任何数据。"
-        return (
-            f"有 {len(self.refused)} 行被拒绝，未写入任何数据。"
-            f"请改正后重新导入，或{keep_valid_hint}。"
-        )
+            return _("全部 %(count)s 行都被拒绝，未写入任何数据。") % {"count": len(self.rows)}
+        if keep_valid_hint is None:
+            keep_valid_hint = _("勾选“只导入有效行”")
+        return _("有 %(count)s 行被拒绝，未写入任何数据。请改正后重新导入，或%(hint)s。") % {
+            "count": len(self.refused),
+            "hint": keep_valid_hint,
+        }
 
 
 def plan_task_table(
@@ -485,25 +551,30 @@ def plan_task_table(
     header_index = find_header(table)
     if header_index is None:
         plan.problems.append(
-            "找不到表头：表格中应有一行写着“序号”“名称”“年报工会会员人数(人)”"
-            "“参评目标工会会员数(人)”"
+            _(
+                "找不到表头：表格中应有一行写着“序号”“名称”“年报工会会员人数(人)”"
+                "“参评目标工会会员数(人)”"
+            )
         )
         return plan
     plan.header_line = header_index + 1
     plan.columns = header_columns(table[header_index])
     missing = [
-        f"“{COLUMN_TITLES[column]}”"
-        + ("（也可写作“单位名称”或“工会名称”）" if column == NAME else "")
+        (_("“%(title)s”（也可写作“单位名称”或“工会名称”）") if column == NAME else _("“%(title)s”"))
+        % {"title": COLUMN_TITLES[column]}
         for column in (NAME, REPORTED)
         if column not in plan.columns
     ]
     if missing:
-        plan.problems.append(f"第 {plan.header_line} 行的表头中找不到{'、'.join(missing)}列")
+        plan.problems.append(
+            _("第 %(line)s 行的表头中找不到%(columns)s列")
+            % {"line": plan.header_line, "columns": _list_text(missing)}
+        )
         return plan
 
     _read_rows(plan, table[header_index + 1 :], first_line=header_index + 2)
     if not plan.rows:
-        plan.problems.append(f"第 {plan.header_line} 行的表头下面没有任何单位")
+        plan.problems.append(_("第 %(line)s 行的表头下面没有任何单位") % {"line": plan.header_line})
         return plan
     _refuse_duplicates(plan)
     _match_orgs(plan)
@@ -533,7 +604,10 @@ def _read_rows(plan: TaskTablePlan, rows: list[list[object]], *, first_line: int
             _read_total_row(plan, row, line, cell)
             after = [first_line + i for i, r in enumerate(rows) if i > offset and not _is_blank(r)]
             if after:
-                plan.notes.append(f"第 {line} 行“合计”之后的 {len(after)} 行内容（如备注）未导入")
+                plan.notes.append(
+                    _("第 %(line)s 行“合计”之后的 %(count)s 行内容（如备注）未导入")
+                    % {"line": line, "count": len(after)}
+                )
             break
         if _is_subtotal_row(row):
             subtotals.append(line)
@@ -544,22 +618,30 @@ def _read_rows(plan: TaskTablePlan, rows: list[list[object]], *, first_line: int
             continue
         plan.rows.append(_read_row(row, line, cell, ordinal=len(plan.rows) + 1, columns=columns))
     if subtotals:
-        plan.notes.append(f"跳过了 {len(subtotals)} 行小计（{_lines_text(subtotals)}）")
+        plan.notes.append(
+            _("跳过了 %(count)s 行小计（%(lines)s）")
+            % {"count": len(subtotals), "lines": _lines_text(subtotals)}
+        )
     if unused:
-        plan.notes.append(f"跳过了 {len(unused)} 行只有序号的空行（{_lines_text(unused)}）")
+        plan.notes.append(
+            _("跳过了 %(count)s 行只有序号的空行（%(lines)s）")
+            % {"count": len(unused), "lines": _lines_text(unused)}
+        )
 
 
 def _read_total_row(plan: TaskTablePlan, row, line: int, cell) -> None:
     for column, attr, label in (
-        (REPORTED, "stated_reported", "年报工会会员人数"),
-        (TARGET, "stated_target", "参评目标"),
+        (REPORTED, "stated_reported", _("年报工会会员人数")),
+        (TARGET, "stated_target", _("参评目标")),
     ):
         if column not in plan.columns or cell_text(cell(row, column)) == "":
             continue
         try:
             setattr(plan, attr, parse_count(cell(row, column), label=label))
         except ValueError as exc:
-            plan.notes.append(f"第 {line} 行合计栏的{exc}，未核对该合计")
+            plan.notes.append(
+                _("第 %(line)s 行合计栏的%(error)s，未核对该合计") % {"line": line, "error": exc}
+            )
 
 
 def _read_row(row, line: int, cell, *, ordinal: int, columns: dict[str, int]) -> PlannedRow:
@@ -576,20 +658,20 @@ def _read_row(row, line: int, cell, *, ordinal: int, columns: dict[str, int]) ->
     reasons = planned.reasons
     if planned.seq_text:
         try:
-            planned.seq = parse_count(cell(row, SEQ), label="序号")
+            planned.seq = parse_count(cell(row, SEQ), label=_("序号"))
         except ValueError as exc:
             reasons.append(str(exc))
     if not planned.name:
-        reasons.append("名称为空")
+        reasons.append(_("名称为空"))
     elif len(planned.name) > MAX_NAME_LENGTH:
-        reasons.append(f"名称超过 {MAX_NAME_LENGTH} 个字")
+        reasons.append(_("名称超过 %(max)s 个字") % {"max": MAX_NAME_LENGTH})
     try:
-        planned.reported = parse_count(cell(row, REPORTED), label="年报工会会员人数")
+        planned.reported = parse_count(cell(row, REPORTED), label=_("年报工会会员人数"))
     except ValueError as exc:
         reasons.append(str(exc))
     if TARGET in columns:
         try:
-            planned.target = parse_count(cell(row, TARGET), label="参评目标工会会员数")
+            planned.target = parse_count(cell(row, TARGET), label=_("参评目标工会会员数"))
         except ValueError as exc:
             reasons.append(str(exc))
     if (
@@ -598,7 +680,8 @@ def _read_row(row, line: int, cell, *, ordinal: int, columns: dict[str, int]) ->
         and planned.target > planned.reported
     ):
         reasons.append(
-            f"参评目标 {planned.target:,} 人超过年报工会会员人数 {planned.reported:,} 人"
+            _("参评目标 %(target)s 人超过年报工会会员人数 %(reported)s 人")
+            % {"target": f"{planned.target:,}", "reported": f"{planned.reported:,}"}
         )
     if KIND in columns and cell_text(cell(row, KIND)):
         try:
@@ -616,7 +699,10 @@ def _refuse_duplicates(plan: TaskTablePlan) -> None:
             by_name.setdefault(row.name, []).append(row)
     for name, rows in by_name.items():
         if len(rows) > 1:
-            message = f"名称“{name}”重复：{'、'.join(r.label for r in rows)}"
+            message = _("名称“%(name)s”重复：%(rows)s") % {
+                "name": name,
+                "rows": _list_text(r.label for r in rows),
+            }
             for row in rows:
                 row.reasons.append(message)
 
@@ -644,11 +730,16 @@ def _match_orgs(plan: TaskTablePlan) -> None:
     for row in plan.rows:
         matches = existing.get(row.name, [])
         if row.name and row.name == parent_name:
-            row.reasons.append(f"不能把上级组织“{parent.name}”自己列为它的下级")
+            row.reasons.append(
+                _("不能把上级组织“%(parent)s”自己列为它的下级") % {"parent": parent.name}
+            )
         if len(matches) > 1:
             row.reasons.append(
-                f"“{parent.name}”下已有 {len(matches)} 个名为“{row.name}”的组织，"
-                "无法确定更新哪一个，请先在组织页改名"
+                _(
+                    "“%(parent)s”下已有 %(count)s 个名为“%(name)s”的组织，"
+                    "无法确定更新哪一个，请先在组织页改名"
+                )
+                % {"parent": parent.name, "count": len(matches), "name": row.name}
             )
         if row.reasons:
             row.outcome = RowOutcome.REFUSED
@@ -682,13 +773,21 @@ def _changes(
 
     changes = []
     if org.seq != row.seq:
-        changes.append(f"序号 {org.seq} → {row.seq}")
+        changes.append(_("序号 %(old)s → %(new)s") % {"old": org.seq, "new": row.seq})
     if row.kind_given and row.kind != org.kind:
-        changes.append(f"类型 {org.get_kind_display()} → {row.kind_label}")
+        changes.append(
+            _("类型 %(old)s → %(new)s") % {"old": org.get_kind_display(), "new": row.kind_label}
+        )
     if reported != row.reported:
-        changes.append(f"年报工会会员人数 {shown(reported, '未填')} → {shown(row.reported, '')}")
+        changes.append(
+            _("年报工会会员人数 %(old)s → %(new)s")
+            % {"old": shown(reported, _("未填")), "new": shown(row.reported, "")}
+        )
     if has_target and target != row.target:
-        changes.append(f"参评目标 {shown(target, '未设置')} → {shown(row.target, '')}")
+        changes.append(
+            _("参评目标 %(old)s → %(new)s")
+            % {"old": shown(target, _("未设置")), "new": shown(row.target, "")}
+        )
     return changes
 
 
@@ -697,38 +796,57 @@ def _check_totals(plan: TaskTablePlan) -> None:
     valid = plan.valid_rows
     plan.sum_reported = sum(row.reported or 0 for row in valid)
     plan.sum_target = sum(row.target or 0 for row in valid)
-    left_out = f"（各行相加不含被拒绝的 {len(plan.refused)} 行）" if plan.refused else ""
+    left_out = (
+        _("（各行相加不含被拒绝的 %(count)s 行）") % {"count": len(plan.refused)}
+        if plan.refused
+        else ""
+    )
     for label, stated, summed in (
-        ("年报工会会员人数", plan.stated_reported, plan.sum_reported),
-        ("参评目标", plan.stated_target, plan.sum_target if plan.has_target else None),
+        (_("年报工会会员人数"), plan.stated_reported, plan.sum_reported),
+        (_("参评目标"), plan.stated_target, plan.sum_target if plan.has_target else None),
     ):
         if stated is not None and summed is not None and stated != summed:
             plan.warnings.append(
-                f"任务分解表合计栏{label}为 {stated:,} 人，各行相加为 {summed:,} 人，"
-                f"相差 {abs(stated - summed):,} 人{left_out}"
+                _(
+                    "任务分解表合计栏%(label)s为 %(stated)s 人，各行相加为 %(summed)s 人，"
+                    "相差 %(difference)s 人%(left_out)s"
+                )
+                % {
+                    "label": label,
+                    "stated": f"{stated:,}",
+                    "summed": f"{summed:,}",
+                    "difference": f"{abs(stated - summed):,}",
+                    "left_out": left_out,
+                }
             )
 
 
 def _add_notes(plan: TaskTablePlan) -> None:
     if plan.skipped_lines:
         plan.notes.insert(
-            0, f"跳过了 {len(plan.skipped_lines)} 行重复的表头（{_lines_text(plan.skipped_lines)}）"
+            0,
+            _("跳过了 %(count)s 行重复的表头（%(lines)s）")
+            % {"count": len(plan.skipped_lines), "lines": _lines_text(plan.skipped_lines)},
         )
     if not plan.has_target:
         plan.notes.append(
-            "表中没有“参评目标工会会员数(人)”列：只导入年报工会会员人数，"
-            f"参评目标按活动“{plan.campaign.name}”的目标比例计算（已单独设置目标的单位保持不变）"
+            _(
+                "表中没有“参评目标工会会员数(人)”列：只导入年报工会会员人数，"
+                "参评目标按活动“%(campaign)s”的目标比例计算（已单独设置目标的单位保持不变）"
+            )
+            % {"campaign": plan.campaign.name}
         )
     if SEQ not in plan.columns:
-        plan.notes.append("表中没有“序号”列：各单位按表中的先后顺序排列")
+        plan.notes.append(_("表中没有“序号”列：各单位按表中的先后顺序排列"))
     if plan.stated_reported is None and plan.stated_target is None:
-        plan.notes.append("表中没有合计数，未核对合计")
+        plan.notes.append(_("表中没有合计数，未核对合计"))
     listed = {row.name for row in plan.rows}
     others = [c.name for c in children_of(plan.parent) if normalize_org_name(c.name) not in listed]
     if others:
-        shown = "、".join(others[:10]) + ("等" if len(others) > 10 else "")
+        shown = _list_text(others[:10]) + (_("等") if len(others) > 10 else "")
         plan.notes.append(
-            f"“{plan.parent.name}”下另有 {len(others)} 个组织不在本表中，保持不变：{shown}"
+            _("“%(parent)s”下另有 %(count)s 个组织不在本表中，保持不变：%(orgs)s")
+            % {"parent": plan.parent.name, "count": len(others), "orgs": shown}
         )
 
 
@@ -821,13 +939,15 @@ def table_sha256(table: list[list[object]]) -> str:
 # ---------------------------------------------------------------------------------------------
 # The refused rows as a workbook the admin can correct and import again.
 
+# The corrected sheet is imported again: the titles of the table's own columns are the words
+# the reader looks for, so they stay untranslated; the two added columns are for the admin.
 REFUSED_HEADER = (
-    "行号",
+    gettext_lazy("行号"),
     "序号",
     "名称",
-    COLUMN_TITLES[REPORTED],
-    COLUMN_TITLES[TARGET],
-    "拒绝原因",
+    "年报工会会员人数(人)",
+    "参评目标工会会员数(人)",
+    gettext_lazy("拒绝原因"),
 )
 
 
@@ -839,15 +959,15 @@ def refused_rows_xlsx(record: TaskTableImport) -> bytes:
     """
     buffer = io.BytesIO()
     workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
-    sheet = workbook.add_worksheet("拒绝的行")
+    sheet = workbook.add_worksheet(_("拒绝的行"))
     bold = workbook.add_format({"bold": True})
     for col, title in enumerate(REFUSED_HEADER):
-        sheet.write_string(0, col, title, bold)
+        sheet.write_string(0, col, str(title), bold)
     for index, refused in enumerate(record.refused, start=1):
         sheet.write_number(index, 0, refused.get("line", 0))
         for col, key in enumerate(("seq", "name", "reported", "target"), start=1):
             sheet.write_string(index, col, str(refused.get(key, "")))
-        sheet.write_string(index, 5, "；".join(refused.get("reasons", [])))
+        sheet.write_string(index, 5, _reasons_text(refused.get("reasons", [])))
     sheet.set_column(0, 1, 8)
     sheet.set_column(2, 2, 32)
     sheet.set_column(3, 4, 14)
@@ -863,7 +983,7 @@ STASH_DIR = "task_imports"
 # A preview nobody confirmed is of no use after a working day; older files are removed.
 STASH_MAX_AGE_SECONDS = 24 * 3600
 _TOKEN = re.compile(r"[0-9a-f]{32}")
-EXPIRED_MESSAGE = "这次预览已过期或已经导入，请重新上传文件。"
+EXPIRED_MESSAGE = gettext_lazy("这次预览已过期或已经导入，请重新上传文件。")
 
 
 def _stash_dir() -> Path:

@@ -6,6 +6,7 @@ from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from orgs.models import Org
 from orgs.scoping import can_run_campaigns, scope_roots
@@ -21,7 +22,7 @@ def _get_campaign(user, campaign_id: int) -> Campaign:
     try:
         return visible_campaigns(user).get(pk=campaign_id)
     except Campaign.DoesNotExist as exc:
-        raise Http404("找不到该评议活动，或不在您的管理范围内") from exc
+        raise Http404(_("找不到该评议活动，或不在您的管理范围内")) from exc
 
 
 @console_view
@@ -43,12 +44,16 @@ def campaign_orgs(user) -> list[Org]:
 def campaign_create(request):
     orgs = campaign_orgs(request.user)
     if not orgs:
-        raise PermissionDenied("只有总工会管理员可以新建评议活动。")
+        raise PermissionDenied(_("只有总工会管理员可以新建评议活动。"))
     org = orgs[0]
     year = timezone.localdate().year
     form = CampaignForm(
         request.POST or None,
-        initial={"year": year, "name": f"{year}年会员网上评议", "negative_rule": "overall"}
+        initial={
+            "year": year,
+            "name": _("%(year)s年会员网上评议") % {"year": year},
+            "negative_rule": "overall",
+        }
         | {f"rate_{k}": v * 100 for k, v in SEED_TARGET_RATES.items()},
     )
     if request.method == "POST" and form.is_valid():
@@ -69,16 +74,22 @@ def campaign_create(request):
                     created_by=request.user,
                 )
         except IntegrityError:
-            form.add_error("name", f"“{org.name}”已有名为“{data['name']}”的评议活动。")
+            form.add_error(
+                "name",
+                _("“%(org)s”已有名为“%(name)s”的评议活动。")
+                % {"org": org.name, "name": data["name"]},
+            )
         else:
             messages.success(
-                request, f"已新建评议活动“{campaign.name}”，问卷已按2022年版生成，可再修改。"
+                request,
+                _("已新建评议活动“%(name)s”，问卷已按2022年版生成，可再修改。")
+                % {"name": campaign.name},
             )
             return redirect("campaigns:detail", campaign_id=campaign.pk)
     return render(
         request,
         "campaigns/form.html",
-        {"form": form, "org": org, "title": "新建评议活动", "nav": "campaigns"},
+        {"form": form, "org": org, "title": _("新建评议活动"), "nav": "campaigns"},
     )
 
 
@@ -102,7 +113,7 @@ def campaign_detail(request, campaign_id: int):
 def _editable_campaign(user, campaign_id: int) -> Campaign:
     campaign = _get_campaign(user, campaign_id)
     if not can_run_campaigns(user, campaign.org):
-        raise PermissionDenied("只有发起该活动的总工会管理员可以修改活动设置。")
+        raise PermissionDenied(_("只有发起该活动的总工会管理员可以修改活动设置。"))
     return campaign
 
 
@@ -133,9 +144,9 @@ def campaign_edit(request, campaign_id: int):
                 campaign.save()
                 set_target_rates(campaign=campaign, rates=form.rates())
         except IntegrityError:
-            form.add_error("name", f"已有名为“{campaign.name}”的评议活动。")
+            form.add_error("name", _("已有名为“%(name)s”的评议活动。") % {"name": campaign.name})
         else:
-            messages.success(request, "活动设置已保存。")
+            messages.success(request, _("活动设置已保存。"))
             return redirect("campaigns:detail", campaign_id=campaign.pk)
     return render(
         request,
@@ -144,7 +155,7 @@ def campaign_edit(request, campaign_id: int):
             "form": form,
             "org": campaign.org,
             "campaign": campaign,
-            "title": f"修改“{campaign.name}”",
+            "title": _("修改“%(name)s”") % {"name": campaign.name},
             "nav": "campaigns",
         },
     )
@@ -160,7 +171,10 @@ def questionnaire_edit(request, campaign_id: int):
         for q in questions:
             label = request.POST.get(f"label_{q.pk}", "").strip()
             if not label:
-                errors.append(f"第 {q.position + 1} 题（原为“{q.label}”）的题目不能为空。")
+                errors.append(
+                    _("第 %(number)s 题（原为“%(label)s”）的题目不能为空。")
+                    % {"number": q.position + 1, "label": q.label}
+                )
             entries.append(
                 {
                     "id": q.pk,
@@ -172,12 +186,12 @@ def questionnaire_edit(request, campaign_id: int):
         new_label = request.POST.get("new_label", "").strip()
         if new_label:
             if len(new_label) > 100:
-                errors.append("新增分项的题目不能超过 100 个字。")
+                errors.append(_("新增分项的题目不能超过 100 个字。"))
             last = max((q.position for q in questions), default=0)
             entries.append({"id": None, "label": new_label, "position": last, "delete": False})
         if not errors:
             save_questionnaire(campaign=campaign, entries=entries)
-            messages.success(request, "问卷已保存。")
+            messages.success(request, _("问卷已保存。"))
             return redirect("campaigns:questionnaire", campaign_id=campaign.pk)
     return render(
         request,

@@ -11,6 +11,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from accounts.models import Role, RoleKind, User
 from campaigns.models import Campaign
@@ -76,19 +77,25 @@ def _grassroots_names(unit: Org, rng: random.Random) -> list[str]:
 
 def _split(total: int, parts: int, rng: random.Random) -> list[int]:
     """Split a unit's reported members over its grassroots unions, summing exactly."""
-    weights = [rng.uniform(0.5, 2.0) for _ in range(parts)]
+    weights = [rng.uniform(0.5, 2.0) for _part in range(parts)]
     shares = [int(total * w / sum(weights)) for w in weights]
     shares[0] += total - sum(shares)
     return shares
 
 
 def demo_logins() -> list[DemoLogin]:
+    """The demo's logins; org names are the demo's data, roles and notes read as the UI does."""
     return [
-        DemoLogin("admin", "超级管理员", "全部", "可进入 Django 数据管理"),
+        DemoLogin("admin", _("超级管理员"), _("全部"), _("可进入 Django 数据管理")),
         DemoLogin("yz_admin", str(RoleKind.FEDERATION_ADMIN.label), ROOT_NAME),
-        DemoLogin("yz_viewer", str(RoleKind.VIEWER.label), ROOT_NAME, "只读"),
+        DemoLogin("yz_viewer", str(RoleKind.VIEWER.label), ROOT_NAME, _("只读")),
         DemoLogin("yz_kefu", str(RoleKind.SERVICE.label), ROOT_NAME),
-        DemoLogin("zhenzhou", str(RoleKind.UNIT_ADMIN.label), "真州镇", "只看到真州镇"),
+        DemoLogin(
+            "zhenzhou",
+            str(RoleKind.UNIT_ADMIN.label),
+            "真州镇",
+            _("只看到%(org)s") % {"org": "真州镇"},
+        ),
         DemoLogin("jiaoyu", str(RoleKind.UNIT_ADMIN.label), "教育局"),
         DemoLogin("zz_xiaoxue", str(RoleKind.GRASSROOTS_ADMIN.label), "真州中心小学工会"),
     ]
@@ -142,6 +149,6 @@ def _create_logins(root: Org) -> None:
 
 
 def _display_name(login: DemoLogin) -> str:
-    if login.org == "全部":
-        return "系统管理员"
+    if login.username == "admin":
+        return _("系统管理员")
     return f"{login.org}{login.role.removeprefix('总工会')}"

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from accounts.models import CAMPAIGN_ROLES, MANAGING_ROLES, Role, RoleKind
 
@@ -93,7 +94,7 @@ def get_org_in_scope_or_404(user, **lookup) -> Org:
     try:
         return orgs_in_scope(user).get(**lookup)
     except Org.DoesNotExist as exc:
-        raise Http404("找不到该工会组织，或不在您的管理范围内") from exc
+        raise Http404(_("找不到该工会组织，或不在您的管理范围内")) from exc
 
 
 def is_console_user(user) -> bool:

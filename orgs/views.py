@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 
 from campaigns.exports import unit_table_xlsx
 from campaigns.rollups import refresh_for_org_change
@@ -67,9 +68,9 @@ def detail(request, org_id: int):
 def units_xlsx(request, org_id: int):
     """The unit table as the office's task-table sheet; it imports again unchanged."""
     org = get_org_in_scope_or_404(request.user, pk=org_id)
-    campaign, _ = _pick_campaign(request, org)
+    campaign, _campaigns = _pick_campaign(request, org)
     if campaign is None:
-        raise Http404("还没有评议活动，无可导出的目标")
+        raise Http404(_("还没有评议活动，无可导出的目标"))
     data = unit_table_xlsx(unit_table(campaign=campaign, parent=org))
     filename = f"{org.name}-{campaign.name}-任务分解表.xlsx"
     return FileResponse(io.BytesIO(data), as_attachment=True, filename=filename, content_type=XLSX)
@@ -112,8 +113,8 @@ def search(request):
 def add_child(request, org_id: int):
     parent = get_org_in_scope_or_404(request.user, pk=org_id)
     if not can_manage(request.user, parent):
-        raise PermissionDenied("您的角色只能查看，不能新增下级组织。")
-    campaign, _ = _pick_campaign(request, parent)
+        raise PermissionDenied(_("您的角色只能查看，不能新增下级组织。"))
+    campaign, _campaigns = _pick_campaign(request, parent)
     form = OrgForm(request.POST or None, parent=parent)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -121,7 +122,7 @@ def add_child(request, org_id: int):
             parent=parent, name=data["name"], kind=data["kind"], seq=data["seq"] or 0
         )
         _save_figures(child, campaign, data)
-        messages.success(request, f"已新增“{child.name}”。")
+        messages.success(request, _("已新增“%(name)s”。") % {"name": child.name})
         return redirect("orgs:detail", org_id=parent.pk)
     return render(
         request,
@@ -130,7 +131,7 @@ def add_child(request, org_id: int):
             "form": form,
             "parent": parent,
             "campaign": campaign,
-            "title": "新增下级组织",
+            "title": _("新增下级组织"),
             "nav": "orgs",
         },
     )
@@ -140,9 +141,9 @@ def add_child(request, org_id: int):
 def edit(request, org_id: int):
     org = get_org_in_scope_or_404(request.user, pk=org_id)
     if not _can_edit(request.user, org):
-        raise PermissionDenied("本组织的名称、人数和目标由上级工会管理员修改。")
+        raise PermissionDenied(_("本组织的名称、人数和目标由上级工会管理员修改。"))
     parent = parent_of(org)
-    campaign, _ = _pick_campaign(request, org)
+    campaign, _campaigns = _pick_campaign(request, org)
     initial = {"name": org.name, "kind": org.kind, "seq": org.seq}
     if campaign is not None:
         reported = ReportedMembers.objects.filter(org=org, year=campaign.year).first()
@@ -160,7 +161,7 @@ def edit(request, org_id: int):
         if kind_changed:  # the target rule goes by kind
             refresh_for_org_change(org=org)
         _save_figures(org, campaign, data)
-        messages.success(request, f"已保存“{org.name}”。")
+        messages.success(request, _("已保存“%(name)s”。") % {"name": org.name})
         return redirect(
             "orgs:detail", org_id=parent.pk if parent and in_scope(request.user, parent) else org.pk
         )
@@ -172,7 +173,7 @@ def edit(request, org_id: int):
             "parent": parent,
             "org": org,
             "campaign": campaign,
-            "title": f"修改“{org.name}”",
+            "title": _("修改“%(name)s”") % {"name": org.name},
             "nav": "orgs",
         },
     )

@@ -4,6 +4,7 @@ from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
 
 from orgs.scoping import is_console_user
 
@@ -15,7 +16,7 @@ def console_view(view):
     @wraps(view)
     def wrapped(request, *args, **kwargs):
         if not is_console_user(request.user):
-            raise PermissionDenied("您的账号没有管理角色，请联系上级工会管理员开通。")
+            raise PermissionDenied(_("您的账号没有管理角色，请联系上级工会管理员开通。"))
         return view(request, *args, **kwargs)
 
     return wrapped

@@ -4,6 +4,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 
 def cn_date(value: date | datetime | None) -> str:
@@ -11,7 +12,11 @@ def cn_date(value: date | datetime | None) -> str:
         return ""
     if isinstance(value, datetime):
         value = timezone.localtime(value) if timezone.is_aware(value) else value
-    return f"{value.year}年{value.month}月{value.day}日"
+    return _("%(year)s年%(month)s月%(day)s日") % {
+        "year": value.year,
+        "month": value.month,
+        "day": value.day,
+    }
 
 
 def cn_datetime(value: datetime | None) -> str:
