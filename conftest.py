@@ -65,6 +65,19 @@ def _user(username: str, kind: str, org) -> User:
 
 
 @pytest.fixture
+def other_campaign(world):
+    """A campaign of another city's federation, which Yizheng's admins must never see."""
+    other = create_root_org(name="扬州市总工会", code="321000")
+    return create_campaign(
+        org=other,
+        name="扬州评议",
+        year=2022,
+        starts_at=world.campaign.starts_at,
+        ends_at=world.campaign.ends_at,
+    )
+
+
+@pytest.fixture
 def login(client):
     """Log a user in on the test client and return the client."""
 

@@ -2,9 +2,6 @@
 
 import pytest
 
-from campaigns.models import Campaign
-from orgs.services import create_root_org
-
 pytestmark = pytest.mark.django_db
 
 
@@ -70,15 +67,8 @@ def test_campaign_questionnaire_through_the_api(world, login):
     assert (detail["verify_days"], detail["rectify_days"]) == (1, 15)
 
 
-def test_campaign_of_another_federation_is_404_through_the_api(world, login):
-    other = create_root_org(name="扬州市总工会", code="321000")
-    campaign = Campaign.objects.create(
-        org=other,
-        name="扬州评议",
-        year=2022,
-        starts_at=world.campaign.starts_at,
-        ends_at=world.campaign.ends_at,
-    )
+def test_campaign_of_another_federation_is_404_through_the_api(world, login, other_campaign):
+    campaign = other_campaign
     client = login(world.city_admin)
     assert client.get(f"/api/v1/campaigns/{campaign.pk}").json()["code"] == "not_found"
     assert [c["name"] for c in client.get("/api/v1/campaigns").json()] == ["2022年会员网上评议"]

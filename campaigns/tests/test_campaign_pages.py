@@ -5,7 +5,6 @@ from django.urls import reverse
 
 from campaigns.models import Campaign, QuestionKind
 from campaigns.services import ITEMS_2022
-from orgs.services import create_root_org
 
 pytestmark = pytest.mark.django_db
 
@@ -30,21 +29,23 @@ def test_town_admin_reads_the_campaign_but_cannot_edit_it(world, login):
     )
 
 
+def campaign_form(**changes) -> dict:
+    """The campaign form as an admin fills it in for 2023."""
+    return {
+        "name": "2023年会员网上评议",
+        "year": "2023",
+        "start_date": "2023-09-01",
+        "end_date": "2023-11-30",
+        "negative_rule": "overall",
+        "verify_days": "1",
+        "rectify_days": "15",
+    } | changes
+
+
 def test_city_admin_creates_a_campaign_with_the_seed_questionnaire(world, login):
     response = login(world.city_admin).post(
         reverse("campaigns:create"),
-        {
-            "name": "2023年会员网上评议",
-            "year": "2023",
-            "start_date": "2023-09-01",
-            "end_date": "2023-11-30",
-            "negative_rule": "overall",
-            "verify_days": "1",
-            "rectify_days": "7",
-            "rate_town": "70",
-            "rate_park": "70",
-            "rate_agency": "100",
-        },
+        campaign_form(rectify_days="7", rate_town="70", rate_park="70", rate_agency="100"),
     )
     assert response.status_code == 302
     campaign = Campaign.objects.get(name="2023年会员网上评议")
@@ -56,15 +57,7 @@ def test_city_admin_creates_a_campaign_with_the_seed_questionnaire(world, login)
 def test_end_before_start_is_refused(world, login):
     response = login(world.city_admin).post(
         reverse("campaigns:create"),
-        {
-            "name": "倒置",
-            "year": "2023",
-            "start_date": "2023-11-30",
-            "end_date": "2023-09-01",
-            "negative_rule": "overall",
-            "verify_days": "1",
-            "rectify_days": "15",
-        },
+        campaign_form(name="倒置", start_date="2023-11-30", end_date="2023-09-01"),
     )
     assert "结束日期 2023-09-01 早于开始日期 2023-11-30" in response.content.decode()
     assert not Campaign.objects.filter(name="倒置").exists()
@@ -72,16 +65,7 @@ def test_end_before_start_is_refused(world, login):
 
 def test_duplicate_campaign_name_is_refused(world, login):
     response = login(world.city_admin).post(
-        reverse("campaigns:create"),
-        {
-            "name": "2022年会员网上评议",
-            "year": "2022",
-            "start_date": "2022-09-01",
-            "end_date": "2022-11-30",
-            "negative_rule": "overall",
-            "verify_days": "1",
-            "rectify_days": "15",
-        },
+        reverse("campaigns:create"), campaign_form(name="2022年会员网上评议", year="2022")
     )
     assert "已有名为“2022年会员网上评议”的评议活动" in response.content.decode()
 
@@ -119,15 +103,8 @@ def test_questionnaire_refuses_an_empty_label(world, login):
     assert overall.label == "工作总体满意度"
 
 
-def test_campaign_of_another_federation_is_invisible(world, login):
-    other = create_root_org(name="扬州市总工会", code="321000")
-    campaign = Campaign.objects.create(
-        org=other,
-        name="扬州评议",
-        year=2022,
-        starts_at=world.campaign.starts_at,
-        ends_at=world.campaign.ends_at,
-    )
+def test_campaign_of_another_federation_is_invisible(world, login, other_campaign):
+    campaign = other_campaign
     client = login(world.city_admin)
     assert client.get(reverse("campaigns:detail", args=[campaign.pk])).status_code == 404
     assert "扬州评议" not in client.get(reverse("campaigns:list")).content.decode()
@@ -136,17 +113,17 @@ def test_campaign_of_another_federation_is_invisible(world, login):
 def test_city_admin_changes_deadlines_window_and_rates(world, login):
     response = login(world.city_admin).post(
         reverse("campaigns:edit", args=[world.campaign.pk]),
-        {
-            "name": "2022年会员网上评议",
-            "year": "2022",
-            "start_date": "2022-09-01",
-            "end_date": "2022-12-15",
-            "negative_rule": "overall_or_item",
-            "verify_days": "5",
-            "rectify_days": "7",
-            "rate_town": "80",
-            "rate_park": "70",
-        },
+        campaign_form(
+            name="2022年会员网上评议",
+            year="2022",
+            start_date="2022-09-01",
+            end_date="2022-12-15",
+            negative_rule="overall_or_item",
+            verify_days="5",
+            rectify_days="7",
+            rate_town="80",
+            rate_park="70",
+        ),
     )
     assert response.status_code == 302
     world.campaign.refresh_from_db()
