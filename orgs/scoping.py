@@ -38,14 +38,14 @@ def _topmost(orgs: Iterable[Org]) -> list[Org]:
 
 
 def scope_roots(user, kinds: Iterable[str] | None = None) -> list[Org]:
-    """The top orgs of the user's scope (for the given role kinds, or any role)."""
-    if getattr(user, "is_superuser", False) and kinds is None:
+    """The top orgs of the user's scope (for the given role kinds, or any role).
+
+    A superuser holds every role everywhere: their scope is every tree.
+    """
+    if getattr(user, "is_superuser", False):
         return list(root_orgs())
     wanted = set(kinds) if kinds is not None else None
-    orgs = [r.org for r in _roles(user) if wanted is None or r.kind in wanted]
-    if getattr(user, "is_superuser", False):
-        orgs = list(root_orgs())
-    return _topmost(orgs)
+    return _topmost(r.org for r in _roles(user) if wanted is None or r.kind in wanted)
 
 
 def _paths_q(roots: list[Org], field: str) -> Q:
@@ -77,16 +77,12 @@ def in_scope(user, org: Org) -> bool:
 
 def can_manage(user, org: Org) -> bool:
     """May the user change data of this org (orgs, reported members, targets, imports)?"""
-    return any(root.contains(org) for root in scope_roots(user, MANAGING_ROLES)) or bool(
-        getattr(user, "is_superuser", False)
-    )
+    return any(root.contains(org) for root in scope_roots(user, MANAGING_ROLES))
 
 
 def can_run_campaigns(user, org: Org) -> bool:
     """May the user create or configure campaigns run by this org?"""
-    return any(root.contains(org) for root in scope_roots(user, CAMPAIGN_ROLES)) or bool(
-        getattr(user, "is_superuser", False)
-    )
+    return any(root.contains(org) for root in scope_roots(user, CAMPAIGN_ROLES))
 
 
 def get_org_in_scope_or_404(user, **lookup) -> Org:

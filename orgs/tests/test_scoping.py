@@ -89,3 +89,4 @@ def test_only_federation_admins_run_campaigns(world):
 def test_superuser_reads_everything(world):
     root = User.objects.create_superuser(username="root", password="pw-pingyi-root")
     assert orgs_in_scope(root).count() == Org.objects.count()
+    assert can_manage(root, world.park_union) and can_run_campaigns(root, world.city)
