@@ -4,6 +4,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.cache import cache
 
 from accounts.models import Role, RoleKind, User
 from campaigns.services import create_campaign, record_reported_members
@@ -11,6 +12,14 @@ from orgs.models import OrgKind
 from orgs.services import create_child_org, create_root_org
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    # The login throttle counts failures in the cache; no test may inherit another's count.
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -180,7 +180,8 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", 31536000))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
-if env_bool("DJANGO_BEHIND_PROXY", not DEBUG):
+PINGYI_BEHIND_PROXY = env_bool("DJANGO_BEHIND_PROXY", not DEBUG)
+if PINGYI_BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 if env_bool("SECURE_HSTS_PRELOAD", False) is False and not DEBUG:
     SILENCED_SYSTEM_CHECKS = ["security.W021"]  # HSTS preload is an opt-in commitment

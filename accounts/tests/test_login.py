@@ -3,6 +3,8 @@
 import pytest
 from django.urls import reverse
 
+from accounts.throttle import client_address
+
 pytestmark = pytest.mark.django_db
 
 
@@ -65,3 +67,40 @@ def test_password_change_refuses_a_wrong_old_password(world, login):
     )
     assert response.status_code == 200
     assert world.town_admin.check_password("pingyi-test-pw")
+
+
+def test_five_wrong_passwords_lock_the_username_for_a_while(world, client):
+    url = reverse("accounts:login")
+    for _ in range(5):
+        client.post(url, {"username": "town_admin", "password": "wrong"})
+    response = client.post(url, {"username": "town_admin", "password": "pingyi-test-pw"})
+    assert "登录失败次数过多，请 15 分钟后再试" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    # Another admin behind the same address still logs in.
+    response = client.post(url, {"username": "park_admin", "password": "pingyi-test-pw"})
+    assert response.status_code == 302
+
+
+def test_a_success_clears_the_count(world, client):
+    url = reverse("accounts:login")
+    for _ in range(4):
+        client.post(url, {"username": "town_admin", "password": "wrong"})
+    assert (
+        client.post(url, {"username": "town_admin", "password": "pingyi-test-pw"}).status_code
+        == 302
+    )
+    client.logout()
+    for _ in range(4):
+        client.post(url, {"username": "town_admin", "password": "wrong"})
+    assert (
+        client.post(url, {"username": "town_admin", "password": "pingyi-test-pw"}).status_code
+        == 302
+    )
+
+
+def test_behind_the_proxy_the_address_is_the_one_nginx_appended(rf, settings):
+    settings.PINGYI_BEHIND_PROXY = True
+    request = rf.get("/", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.9", REMOTE_ADDR="127.0.0.1")
+    assert client_address(request) == "203.0.113.9"
+    settings.PINGYI_BEHIND_PROXY = False
+    assert client_address(request) == "127.0.0.1"
