@@ -24,5 +24,5 @@ class LoginForm(AuthenticationForm):
         except forms.ValidationError:
             throttle.record_failure(username=username, address=address)
             raise
-        throttle.record_success(username=username)
+        throttle.clear_failures(username=username)
         return cleaned

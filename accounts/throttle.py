@@ -51,5 +51,5 @@ def record_failure(*, username: str, address: str) -> None:
             cache.set(key, 1, WINDOW_SECONDS)
 
 
-def record_success(*, username: str) -> None:
+def clear_failures(*, username: str) -> None:
     cache.delete(_key("user", username))

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from orgs.scoping import can_manage, orgs_in_scope, restrict_to_scope, role_kinds
 from pingyi.console import console_view
 
+from . import throttle
 from .admin_forms import NewAdminForm
 from .models import Role
 from .roles import grantable_kinds
@@ -99,6 +100,7 @@ def admin_reset_password(request, role_id: int):
     password = _new_password()
     role.user.set_password(password)
     role.user.save(update_fields=["password"])
+    throttle.clear_failures(username=role.user.username)  # a locked-out admin can log in now
     return render(
         request,
         "accounts/admin_password.html",

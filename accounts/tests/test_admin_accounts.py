@@ -79,3 +79,16 @@ def test_town_admin_cannot_touch_a_higher_role_in_their_subtree(world, login):
         login(world.town_admin).post(reverse("accounts:admin_revoke", args=[higher.pk])).status_code
         == 403
     )
+
+
+def test_a_password_reset_lifts_a_login_lockout(world, login, client):
+    union_role = Role.objects.get(user=world.union_admin)
+    for _attempt in range(5):
+        client.post(reverse("accounts:login"), {"username": "union_admin", "password": "x"})
+    html = login(world.town_admin).post(reverse("accounts:admin_reset", args=[union_role.pk]))
+    password = re.search(r"data-password>([^<]+)<", html.content.decode()).group(1)
+    client.logout()
+    response = client.post(
+        reverse("accounts:login"), {"username": "union_admin", "password": password}
+    )
+    assert response.status_code == 302
