@@ -15,7 +15,7 @@ from pingyi.console import console_view
 
 from . import throttle
 from .admin_forms import NewAdminForm
-from .models import Role
+from .models import Role, RoleKind
 from .roles import grantable_kinds
 from .services import grant_role
 
@@ -27,11 +27,9 @@ def _new_password() -> str:
 
 
 def _kinds_or_403(user) -> list[str]:
-    kinds = (
-        grantable_kinds(role_kinds(user))
-        if not user.is_superuser
-        else grantable_kinds({"federation_admin"})
-    )
+    # A superuser grants as a federation admin would.
+    held = {RoleKind.FEDERATION_ADMIN} if user.is_superuser else role_kinds(user)
+    kinds = grantable_kinds(held)
     if not kinds:
         raise PermissionDenied(_("您的角色不能管理账号。"))
     return kinds
