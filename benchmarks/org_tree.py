@@ -455,8 +455,8 @@ def build_world(args: argparse.Namespace) -> dict:
 def measure(world: dict, *, runs: int) -> None:
     """Time the reads console pages make, each as a page would make it."""
     from accounts.models import User
-    from campaigns.rollups import rebuild_rollups
-    from campaigns.selectors import subtree_figures, unit_table
+    from campaigns.rollups import rebuild_rollups, subtree_figures
+    from campaigns.selectors import unit_table
     from campaigns.services import record_reported_members, set_manual_target
     from orgs.scoping import in_scope, orgs_in_scope, restrict_to_scope
     from orgs.selectors import ancestors_of, children_of

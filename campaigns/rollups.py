@@ -96,8 +96,8 @@ def subtree_figures(*, campaign: Campaign, root: Org) -> dict[int, OrgFigures]:
     return nodes
 
 
-def _store(campaign: Campaign, figures: Iterable[OrgFigures]) -> None:
-    Rollup.objects.bulk_create(
+def _store(campaign: Campaign, figures: Iterable[OrgFigures]) -> int:
+    created = Rollup.objects.bulk_create(
         [
             Rollup(
                 campaign=campaign,
@@ -112,15 +112,28 @@ def _store(campaign: Campaign, figures: Iterable[OrgFigures]) -> None:
         ],
         batch_size=5000,
     )
+    return len(created)
+
+
+def recount(*, campaign: Campaign) -> tuple[dict[int, OrgFigures], list[int]]:
+    """A fresh computation of the campaign's figures, and the orgs whose stored rollup differs."""
+    figures = subtree_figures(campaign=campaign, root=campaign.org)
+    fresh = {k: (f.reported, f.target) for k, f in figures.items() if not f.is_empty}
+    stored = {r.org_id: (r.reported, r.target) for r in campaign.rollups.all()}
+    drifted = sorted(k for k in fresh.keys() | stored.keys() if fresh.get(k) != stored.get(k))
+    return figures, drifted
 
 
 @transaction.atomic
-def rebuild_rollups(*, campaign: Campaign) -> int:
-    """Recompute and store every rollup of the campaign; returns the rows stored."""
-    figures = subtree_figures(campaign=campaign, root=campaign.org)
+def rebuild_rollups(*, campaign: Campaign, figures: dict[int, OrgFigures] | None = None) -> int:
+    """Store every rollup of the campaign anew (from `figures` when already computed).
+
+    Returns the rows stored.
+    """
+    if figures is None:
+        figures = subtree_figures(campaign=campaign, root=campaign.org)
     Rollup.objects.filter(campaign=campaign).delete()
-    _store(campaign, figures.values())
-    return Rollup.objects.filter(campaign=campaign).count()
+    return _store(campaign, figures.values())
 
 
 @transaction.atomic

@@ -10,9 +10,7 @@ from orgs.scoping import scope_roots
 from orgs.selectors import ancestor_paths, children_of, within
 
 from .models import Campaign, Rollup, TaskTableImport
-from .rollups import OrgFigures, subtree_figures
-
-__all__ = ["OrgFigures", "subtree_figures"]
+from .rollups import OrgFigures
 
 
 def campaigns_for_org(org: Org) -> QuerySet[Campaign]:

@@ -10,7 +10,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from accounts.models import CAMPAIGN_ROLES, MANAGING_ROLES, Role, RoleKind
+from accounts.models import CAMPAIGN_ROLES, MANAGING_ROLES, Role
 
 from .models import Org
 from .selectors import root_orgs, within
@@ -102,7 +102,6 @@ def role_kinds(user) -> set[str]:
 
 
 __all__ = [
-    "RoleKind",
     "can_manage",
     "can_run_campaigns",
     "get_org_in_scope_or_404",

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from campaigns.rollups import subtree_figures
 from campaigns.rules import target_from_rate
-from campaigns.selectors import subtree_figures
 from campaigns.services import set_manual_target, set_target_rates
 from orgs.services import set_reported_members
 

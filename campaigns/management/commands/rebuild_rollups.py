@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from campaigns.models import Campaign
-from campaigns.rollups import rebuild_rollups, subtree_figures
+from campaigns.rollups import rebuild_rollups, recount
 
 
 class Command(BaseCommand):
@@ -27,21 +27,13 @@ class Command(BaseCommand):
             if not campaigns.exists():
                 raise CommandError(_("找不到评议活动“%(campaign)s”") % {"campaign": campaign})
         for item in campaigns:
-            fresh = {
-                org_id: (f.reported, f.target)
-                for org_id, f in subtree_figures(campaign=item, root=item.org).items()
-                if not f.is_empty
-            }
-            stored = {r.org_id: (r.reported, r.target) for r in item.rollups.all()}
-            drifted = sorted(
-                k for k in fresh.keys() | stored.keys() if fresh.get(k) != stored.get(k)
-            )
+            figures, drifted = recount(campaign=item)
             line = _("%(campaign)s：%(count)s 个组织有汇总，%(drifted)s 个与已存汇总不一致") % {
                 "campaign": item.name,
-                "count": len(fresh),
+                "count": sum(not f.is_empty for f in figures.values()),
                 "drifted": len(drifted),
             }
             if drifted and not dry_run:
-                rebuild_rollups(campaign=item)
+                rebuild_rollups(campaign=item, figures=figures)
                 line += _("，已重新汇总")
             self.stdout.write(line)
