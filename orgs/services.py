@@ -56,12 +56,13 @@ def infer_org_kind(name: str, *, parent: Org | None) -> str:
 
 
 def next_child_code(parent: Org) -> str:
-    """A free code under the parent: the parent's code and a three-digit running number."""
-    taken = set(
-        Org.objects.filter(code__startswith=f"{parent.code}-").values_list("code", flat=True)
-    )
+    """A free code under the parent: the parent's code and a three-digit running number.
+
+    Looked up one candidate at a time: loading every code below the parent would read the
+    whole subtree (150,000 codes under a province) to add one unit.
+    """
     n = parent.numchild + 1
-    while f"{parent.code}-{n:03d}" in taken:
+    while Org.objects.filter(code=f"{parent.code}-{n:03d}").exists():
         n += 1
     return f"{parent.code}-{n:03d}"
 

@@ -32,3 +32,9 @@ def test_refusals_name_the_fault(world):
         call_command("create_org", name="某镇", parent="999")
     with pytest.raises(CommandError, match="“仪征市总工会”下已有名为“真州镇”的组织"):
         call_command("create_org", name="真州 镇", parent=world.city.code)
+
+
+def test_a_taken_code_is_skipped(world):
+    call_command("create_org", name="占号工会", parent=world.town.code, code="321081-001-004")
+    call_command("create_org", name="青山镇中学工会", parent=world.town.code)
+    assert children_of(world.town).get(name="青山镇中学工会").code == "321081-001-005"
