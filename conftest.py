@@ -87,6 +87,33 @@ def other_campaign(world):
 
 
 @pytest.fixture
+def roster(world):
+    """Members on the roster of 真州镇中心小学工会 and 枣林湾酒店工会; none registered yet."""
+    from members.services import add_member
+
+    w = world
+    w.li = add_member(
+        org=w.town_union_a, name="李华", id_number=fake_id_number(1), phone="13905141234"
+    )
+    w.wang = add_member(
+        org=w.town_union_a, name="王芳", id_number=fake_id_number(2), phone="13905145678"
+    )
+    w.zhao = add_member(
+        org=w.park_union, name="赵明", id_number=fake_id_number(3), phone="13805140001"
+    )
+    return w
+
+
+def fake_id_number(n: int, *, region: str = "321081", born: str = "1990-03-07") -> str:
+    """A fictitious ID number with a valid check digit, the nth of its region and birth date."""
+    from datetime import date
+
+    from members.identity import compose_id_number
+
+    return compose_id_number(region=region, birth_date=date.fromisoformat(born), sequence=n)
+
+
+@pytest.fixture
 def login(client):
     """Log a user in on the test client and return the client."""
 

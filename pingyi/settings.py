@@ -35,6 +35,16 @@ if not SECRET_KEY:
         raise ImproperlyConfigured("生产环境必须设置 SECRET_KEY 环境变量")
     SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production-0123456789abcdef"
 
+# Personal data (ID numbers, phones): encrypted with PINGYI_FIELD_KEYS (Fernet keys,
+# comma-separated; the first encrypts, all decrypt, so a new key goes first and
+# `manage.py rotate_member_keys` re-encrypts) and found through an HMAC keyed by
+# PINGYI_LOOKUP_KEY. Development derives both from SECRET_KEY; production must set them and
+# keep them out of the database's backups.
+PINGYI_FIELD_KEYS = env_list("PINGYI_FIELD_KEYS", "")
+PINGYI_LOOKUP_KEY = os.environ.get("PINGYI_LOOKUP_KEY", "")
+if not DEBUG and not (PINGYI_FIELD_KEYS and PINGYI_LOOKUP_KEY):
+    raise ImproperlyConfigured("生产环境必须设置 PINGYI_FIELD_KEYS 与 PINGYI_LOOKUP_KEY 环境变量")
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
@@ -51,6 +61,7 @@ INSTALLED_APPS = [
     "pingyi",
     "accounts",
     "orgs",
+    "members",
     "campaigns",
     "reports",
     "api",
@@ -190,7 +201,16 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Every record passes the personal-data filter: an ID number or phone that slips into a
+    # message is masked before any handler writes it.
+    "filters": {"personal_data": {"()": "pingyi.logfilters.MaskPersonalData"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["personal_data"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

@@ -17,6 +17,9 @@ urlpatterns = [
     path("console/orgs/", include("orgs.urls")),
     path("console/campaigns/", include("campaigns.urls")),
     path("console/imports/", include("campaigns.import_urls")),
+    path("console/members/", include("members.urls_console")),
+    path("console/roster-imports/", include("members.urls_imports")),
+    path("m/", include("members.urls")),
     path("api/v1/", api.urls),
     path("django-admin/", admin.site.urls),
 ]

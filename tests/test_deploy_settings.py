@@ -36,7 +36,7 @@ def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
 
 
 def test_production_settings_pass_check_deploy(tmp_path):
-    env = _production_env(tmp_path, SECRET_KEY=secrets.token_urlsafe(64))
+    env = _production_env(tmp_path, SECRET_KEY=secrets.token_urlsafe(64), **_member_keys())
 
     result = _manage("check", "--deploy", "--fail-level", "WARNING", env=env)
 
@@ -47,8 +47,26 @@ def test_production_settings_pass_check_deploy(tmp_path):
     assert "ERRORS:" not in output
 
 
+def _member_keys() -> dict[str, str]:
+    from cryptography.fernet import Fernet
+
+    return {
+        "PINGYI_FIELD_KEYS": Fernet.generate_key().decode(),
+        "PINGYI_LOOKUP_KEY": secrets.token_urlsafe(32),
+    }
+
+
 def test_production_without_secret_key_refuses_to_start(tmp_path):
-    result = _manage("check", env=_production_env(tmp_path))
+    result = _manage("check", env=_production_env(tmp_path, **_member_keys()))
 
     assert result.returncode != 0
     assert "生产环境必须设置 SECRET_KEY 环境变量" in result.stderr
+
+
+def test_production_without_personal_data_keys_refuses_to_start(tmp_path):
+    env = _production_env(tmp_path, SECRET_KEY=secrets.token_urlsafe(64))
+
+    result = _manage("check", env=env)
+
+    assert result.returncode != 0
+    assert "PINGYI_FIELD_KEYS" in result.stderr

@@ -1,0 +1,5 @@
+"""Console pages of the roster and the correction queue."""
+
+app_name = "member_console"
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Member pages: see members/urls.py."""
+
+urlpatterns: list = []
