@@ -86,6 +86,17 @@ def other_campaign(world):
     )
 
 
+@pytest.fixture(autouse=True)
+def sms_outbox(settings):
+    """Text messages land in a list the test can read; nothing is printed or sent."""
+    from members.sms import LocmemBackend
+
+    settings.PINGYI_SMS_BACKEND = "members.sms.LocmemBackend"
+    LocmemBackend.outbox = []
+    yield LocmemBackend.outbox
+    LocmemBackend.outbox = []
+
+
 @pytest.fixture
 def roster(world):
     """Members on the roster of 真州镇中心小学工会 and 枣林湾酒店工会; none registered yet."""

@@ -45,6 +45,14 @@ PINGYI_LOOKUP_KEY = os.environ.get("PINGYI_LOOKUP_KEY", "")
 if not DEBUG and not (PINGYI_FIELD_KEYS and PINGYI_LOOKUP_KEY):
     raise ImproperlyConfigured("生产环境必须设置 PINGYI_FIELD_KEYS 与 PINGYI_LOOKUP_KEY 环境变量")
 
+# SMS (one-time codes, notices to members): the console backend prints them; set
+# PINGYI_SMS_BACKEND=members.sms.HttpGatewayBackend and the gateway's address to send them.
+PINGYI_SMS_BACKEND = os.environ.get("PINGYI_SMS_BACKEND", "members.sms.ConsoleBackend")
+PINGYI_SMS_GATEWAY_URL = os.environ.get("PINGYI_SMS_GATEWAY_URL", "")
+PINGYI_SMS_GATEWAY_KEY = os.environ.get("PINGYI_SMS_GATEWAY_KEY", "")
+PINGYI_SMS_SIGN = os.environ.get("PINGYI_SMS_SIGN", "工会会员评议")
+PINGYI_SMS_TIMEOUT = float(os.environ.get("PINGYI_SMS_TIMEOUT", "5"))
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
