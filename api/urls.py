@@ -10,8 +10,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
-from ninja.security import django_auth
 
+from .auth import token_or_session
 from .routes import router
 
 api = NinjaAPI(
@@ -21,7 +21,7 @@ api = NinjaAPI(
         "供移动端与小程序调用的接口。错误以 JSON 返回，带稳定的 code 与中文 message。"
     ),
     urls_namespace="api",
-    auth=django_auth,
+    auth=token_or_session,
 )
 api.add_router("/", router)
 

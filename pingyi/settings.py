@@ -53,6 +53,9 @@ PINGYI_SMS_GATEWAY_KEY = os.environ.get("PINGYI_SMS_GATEWAY_KEY", "")
 PINGYI_SMS_SIGN = os.environ.get("PINGYI_SMS_SIGN", "工会会员评议")
 PINGYI_SMS_TIMEOUT = float(os.environ.get("PINGYI_SMS_TIMEOUT", "5"))
 
+# Bearer tokens of the API (the mobile app logs in once and keeps its token this many days).
+PINGYI_API_TOKEN_DAYS = int(os.environ.get("PINGYI_API_TOKEN_DAYS", "30"))
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
