@@ -61,10 +61,12 @@ format: setup
 
 bench: setup
 	$(PY) benchmarks/org_tree.py
+	$(PY) benchmarks/roster_import.py
 
 # The same on PostgreSQL, in a database pingyi_bench created and dropped on PG_URL's server.
 bench-pg: setup
 	DATABASE_URL="$(PG_URL)" $(PY) benchmarks/org_tree.py --postgres
+	DATABASE_URL="$(PG_URL)" $(PY) benchmarks/roster_import.py --postgres
 
 screenshots: setup browser-deps
 	PINGYI_SCREENSHOTS=docs/screenshots $(BIN)/pytest -m browser tests/test_browser_tour.py

@@ -12,6 +12,8 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
 
 from .auth import token_or_session
+from .errors import ApiRefusal
+from .members import router as members_router
 from .routes import router
 
 api = NinjaAPI(
@@ -24,6 +26,7 @@ api = NinjaAPI(
     auth=token_or_session,
 )
 api.add_router("/", router)
+api.add_router("/", members_router)
 
 
 def error(request, status: int, code: str, message: str, **extra):
@@ -49,3 +52,8 @@ def forbidden(request, exc):
 @api.exception_handler(ValidationError)
 def invalid(request, exc):
     return error(request, 422, "invalid", _("请求参数有误，请检查后重试"), errors=exc.errors)
+
+
+@api.exception_handler(ApiRefusal)
+def refused(request, exc):
+    return error(request, exc.status, exc.code, exc.message, **exc.extra)

@@ -7,24 +7,16 @@ its words and the planner normalises what it reads. Planning never writes; apply
 whole plan in one transaction or nothing.
 """
 
-import codecs
-import contextlib
-import csv
 import functools
 import hashlib
 import io
 import math
 import re
-import time
 import unicodedata
-import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 
-import python_calamine
 import xlsxwriter
-from django.conf import settings
 from django.db import models, transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -38,17 +30,21 @@ from orgs.services import (
     normalize_org_name,
     set_reported_members,
 )
+from pingyi import spreadsheets
+from pingyi.spreadsheets import (  # noqa: F401  (public names of this module before the move)
+    EXPIRED_MESSAGE,
+    TEXT_EXTENSIONS,
+    WORKBOOK_EXTENSIONS,
+    cell_text,
+    check_upload_size,
+    file_extension,
+    is_blank,
+)
 
 from .models import Campaign, Target, TargetRate, TargetSource, TaskTableImport
 from .rollups import refresh_for_orgs
 from .rules import target_from_rate
 
-WORKBOOK_EXTENSIONS = frozenset({"xlsx", "xlsm", "xls", "xlsb", "ods"})
-TEXT_EXTENSIONS = frozenset({"csv", "txt"})
-# Excel files are recognised by their first bytes too: a workbook saved without its extension,
-# or renamed to .csv, is still read as the workbook it is.
-_ZIP_MAGIC = b"PK\x03\x04"
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # A task table lists a few hundred units; far more rows means the wrong file, and planning
 # it would hold a request for minutes.
 MAX_TABLE_ROWS = 20_000
@@ -75,8 +71,8 @@ _SPACES = re.compile(r"\s+")
 _COUNT_TEXT = re.compile(r"(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?")
 
 
-class TaskTableError(Exception):
-    """The file cannot be read as a table; the message says why, in Chinese."""
+# The reader's refusals are the task table's: callers catch TaskTableError for both.
+TaskTableError = spreadsheets.SpreadsheetError
 
 
 class TaskTableRefused(Exception):
@@ -98,149 +94,20 @@ class RowOutcome(models.TextChoices):
 # Reading: bytes → rows of cells, as the admin sees them in Excel (row 1 is index 0).
 
 
-def check_upload_size(size: int) -> None:
-    """Refuse a file larger than settings.PINGYI_MAX_UPLOAD_BYTES before anything reads it."""
-    limit = settings.PINGYI_MAX_UPLOAD_BYTES
-    if size > limit:
-        raise TaskTableError(
-            _(
-                "文件大小为 %(size)s，超过了上限（%(limit)s）。"
-                "请删去无关的工作表，或另存为 .csv 后再上传。"
-            )
-            % {"size": _size_text(size), "limit": _size_text(limit)}
-        )
-
-
-def _size_text(size: int) -> str:
-    if size >= 1024 * 1024:
-        return f"{size / 1024 / 1024:.1f} MB"
-    if size >= 1024:
-        return f"{size / 1024:.1f} KB"
-    return _("%(size)s 字节") % {"size": size}
-
-
-def file_extension(filename: str) -> str:
-    return Path(filename).suffix.lower().lstrip(".")
-
-
 def read_table(data: bytes, filename: str) -> list[list[object]]:
     """The rows of the task table in a .xlsx, .xls or .csv file, each a list of cell values.
 
     Raises TaskTableError with a message for the admin when the file is empty, too large, not
     a spreadsheet, or in an encoding that cannot be told.
     """
-    check_upload_size(len(data))
-    shown = filename or _("上传的文件")
-    if not data.strip():
-        raise TaskTableError(_("文件“%(file)s”是空的，请选择填好的任务分解表。") % {"file": shown})
-    extension = file_extension(filename)
-    if data.startswith((_ZIP_MAGIC, _OLE_MAGIC)) or extension in WORKBOOK_EXTENSIONS:
-        rows = _read_workbook(data, shown)
-    elif extension in TEXT_EXTENSIONS:
-        rows = _read_csv(data, shown)
-    else:
-        raise TaskTableError(
-            _("文件“%(file)s”不是表格文件：任务分解表请用 Excel（.xlsx、.xls）或 .csv 格式。")
-            % {"file": shown}
-        )
-    rows = [[_clean_cell(cell) for cell in row] for row in rows]
-    while rows and _is_blank(rows[-1]):
-        rows.pop()
-    if not rows:
-        raise TaskTableError(
-            _("文件“%(file)s”中没有任何内容，请选择填好的任务分解表。") % {"file": shown}
-        )
-    if len(rows) > MAX_TABLE_ROWS:
-        raise TaskTableError(
-            _(
-                "文件“%(file)s”有 %(rows)s 行，超过了 %(max)s 行的上限；"
-                "任务分解表每个单位一行，请确认选对了文件。"
-            )
-            % {"file": shown, "rows": f"{len(rows):,}", "max": f"{MAX_TABLE_ROWS:,}"}
-        )
-    return rows
-
-
-def _read_workbook(data: bytes, shown: str) -> list[list[object]]:
-    try:
-        workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
-        sheets = [
-            workbook.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)
-            for meta in workbook.sheets_metadata
-            if meta.typ == python_calamine.SheetTypeEnum.WorkSheet
-            and meta.visible == python_calamine.SheetVisibleEnum.Visible
-        ]
-    except python_calamine.PasswordError as exc:
-        raise TaskTableError(
-            _("文件“%(file)s”设置了打开密码，请在 Excel 中取消密码后再上传。") % {"file": shown}
-        ) from exc
-    # calamine answers a damaged or foreign file with several unrelated exception types
-    # (CalamineError, ZipError, XmlError, ValueError…); to the admin they all mean one thing.
-    except Exception as exc:
-        raise TaskTableError(
-            _(
-                "文件“%(file)s”无法作为 Excel 表格打开：文件可能已损坏，或并不是 Excel 文件。"
-                "请在 Excel 中打开它，另存为 .xlsx 后再上传。"
-            )
-            % {"file": shown}
-        ) from exc
-    # A workbook may hold notes or a chart before the table: take the first sheet with a header.
-    for rows in sheets:
-        if find_header(rows) is not None:
-            return rows
-    return sheets[0] if sheets else []
-
-
-def _read_csv(data: bytes, shown: str) -> list[list[str]]:
-    text = _decode_text(data, shown)
-    first_lines = text[:4096]
-    # Excel's "Unicode 文本" is tab-separated; its CSV is comma-separated.
-    delimiter = "\t" if first_lines.count("\t") > first_lines.count(",") else ","
-    try:
-        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    except csv.Error as exc:
-        raise TaskTableError(
-            _("文件“%(file)s”不是有效的 CSV 文件：%(error)s") % {"file": shown, "error": exc}
-        ) from exc
-
-
-def _decode_text(data: bytes, shown: str) -> str:
-    """UTF-8 (with or without BOM), UTF-16 with BOM, else GB18030 — what Excel in China writes."""
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError:
-            pass
-    elif b"\x00" not in data:
-        for encoding in ("utf-8-sig", "gb18030"):
-            try:
-                return data.decode(encoding)
-            except UnicodeDecodeError:
-                continue
-    raise TaskTableError(
-        _(
-            "文件“%(file)s”不是文本格式的 CSV，或无法识别其编码。"
-            "请在 Excel 中另存为“CSV UTF-8(逗号分隔)”或“CSV(逗号分隔)”后再上传。"
-        )
-        % {"file": shown}
+    return spreadsheets.read_table(
+        data,
+        filename,
+        document=_("任务分解表"),
+        find_header=find_header,
+        max_rows=MAX_TABLE_ROWS,
+        too_many_rows_hint=_("任务分解表每个单位一行，请确认选对了文件。"),
     )
-
-
-def _clean_cell(value: object) -> object:
-    return "" if value is None else value
-
-
-def _is_blank(row: list[object]) -> bool:
-    return all(cell_text(cell) == "" for cell in row)
-
-
-def cell_text(value: object) -> str:
-    """A cell as the admin reads it: 3513.0 shows as 3513, text loses its outer spaces."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -271,12 +138,7 @@ def column_of(cell: object) -> str | None:
 
 def header_columns(row: list[object]) -> dict[str, int]:
     """The columns a row names as a header, each with its index (the first one wins)."""
-    found: dict[str, int] = {}
-    for index, cell in enumerate(row):
-        column = column_of(cell)
-        if column is not None and column not in found:
-            found[column] = index
-    return found
+    return spreadsheets.columns_named(row, column_of)
 
 
 def _looks_like_header(row: list[object]) -> bool:
@@ -595,14 +457,14 @@ def _read_rows(plan: TaskTablePlan, rows: list[list[object]], *, first_line: int
 
     for offset, row in enumerate(rows):
         line = first_line + offset
-        if _is_blank(row):
+        if is_blank(row):
             continue
         if _looks_like_header(row):
             plan.skipped_lines.append(line)
             continue
         if _is_total_row(row):
             _read_total_row(plan, row, line, cell)
-            after = [first_line + i for i, r in enumerate(rows) if i > offset and not _is_blank(r)]
+            after = [first_line + i for i, r in enumerate(rows) if i > offset and not is_blank(r)]
             if after:
                 plan.notes.append(
                     _("第 %(line)s 行“合计”之后的 %(count)s 行内容（如备注）未导入")
@@ -612,7 +474,7 @@ def _read_rows(plan: TaskTablePlan, rows: list[list[object]], *, first_line: int
         if _is_subtotal_row(row):
             subtotals.append(line)
             continue
-        if _is_blank([cell(row, column) for column in (NAME, REPORTED, TARGET, KIND)]):
+        if is_blank([cell(row, column) for column in (NAME, REPORTED, TARGET, KIND)]):
             # A template's numbered rows left unused: only 序号 is filled in.
             unused.append(line)
             continue
@@ -980,44 +842,7 @@ def refused_rows_xlsx(record: TaskTableImport) -> bytes:
 # Uploads waiting between the preview and the confirmation.
 
 STASH_DIR = "task_imports"
-# A preview nobody confirmed is of no use after a working day; older files are removed.
-STASH_MAX_AGE_SECONDS = 24 * 3600
-_TOKEN = re.compile(r"[0-9a-f]{32}")
-EXPIRED_MESSAGE = gettext_lazy("这次预览已过期或已经导入，请重新上传文件。")
-
-
-def _stash_dir() -> Path:
-    return Path(settings.MEDIA_ROOT) / STASH_DIR
-
-
-def _stash_path(token: str, filename: str) -> Path:
-    if not _TOKEN.fullmatch(token):
-        raise TaskTableError(EXPIRED_MESSAGE)
-    extension = file_extension(filename)
-    suffix = extension if extension in WORKBOOK_EXTENSIONS | TEXT_EXTENSIONS else "bin"
-    return _stash_dir() / f"{token}.{suffix}"
-
-
-def stash_upload(*, data: bytes, filename: str) -> str:
-    """Keep an uploaded file until the admin confirms the preview; returns its token."""
-    directory = _stash_dir()
-    directory.mkdir(parents=True, exist_ok=True)
-    cutoff = time.time() - STASH_MAX_AGE_SECONDS
-    for old in directory.iterdir():
-        if old.is_file() and old.stat().st_mtime < cutoff:
-            old.unlink(missing_ok=True)
-    token = uuid.uuid4().hex
-    _stash_path(token, filename).write_bytes(data)
-    return token
-
-
-def read_stashed_upload(*, token: str, filename: str) -> bytes:
-    path = _stash_path(token, filename)
-    if not path.is_file():
-        raise TaskTableError(EXPIRED_MESSAGE)
-    return path.read_bytes()
-
-
-def discard_stashed_upload(*, token: str, filename: str) -> None:
-    with contextlib.suppress(TaskTableError):
-        _stash_path(token, filename).unlink(missing_ok=True)
+_stash = spreadsheets.UploadStash(STASH_DIR)
+stash_upload = _stash.stash
+read_stashed_upload = _stash.read
+discard_stashed_upload = _stash.discard

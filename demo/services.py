@@ -1,4 +1,5 @@
-"""The Yizheng 2022 demo: the seed's 85 units, their task table, grassroots unions and admins.
+"""The Yizheng 2022 demo: the seed's 85 units, their task table, grassroots unions, rosters,
+member accounts and admins.
 
 Loaded through the same services an admin uses (the task-table import included), so the
 demo shows exactly what a real import produces, the 合计 warning too.
@@ -21,6 +22,8 @@ from campaigns.task_table import apply_task_table, plan_task_table, read_table
 from orgs.models import Org, OrgKind
 from orgs.selectors import children_of, within
 from orgs.services import create_child_org, create_root_org, set_reported_members
+
+from .roster import demo_roster_exists, load_demo_roster
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 TASK_TABLE = DATA_DIR / "yizheng_2022_task_table.csv"
@@ -105,9 +108,18 @@ def demo_exists() -> bool:
     return Org.objects.filter(code=ROOT_CODE).exists()
 
 
+def demo_roster_missing() -> bool:
+    """A demo loaded before it had rosters (an older var/ database) lacks its members."""
+    root = Org.objects.filter(code=ROOT_CODE).first()
+    return root is not None and not demo_roster_exists(root=root)
+
+
 @transaction.atomic
-def load_demo(*, seed: int = 2022) -> Campaign:
-    """Create the Yizheng 2022 demo; the caller checks demo_exists() first."""
+def load_demo(*, seed: int = 2022, members_per_union_cap: int | None = None) -> Campaign:
+    """Create the Yizheng 2022 demo; the caller checks demo_exists() first.
+
+    members_per_union_cap trims the rosters (tests that need the demo's shape, not its size).
+    """
     rng = random.Random(seed)
     root = create_root_org(name=ROOT_NAME, code=ROOT_CODE)
     campaign = create_campaign(
@@ -129,9 +141,19 @@ def load_demo(*, seed: int = 2022) -> Campaign:
             union = create_child_org(parent=unit, name=name, kind=OrgKind.GRASSROOTS, seq=seq)
             set_reported_members(org=union, year=campaign.year, count=share)
 
+    load_demo_roster(root=root, seed=seed, members_per_union_cap=members_per_union_cap)
     rebuild_rollups(campaign=campaign)
     _create_logins(root)
     return campaign
+
+
+@transaction.atomic
+def add_demo_roster(*, seed: int = 2022) -> int:
+    """Give a demo loaded without rosters its members and accounts; the number of members."""
+    root = Org.objects.get(code=ROOT_CODE)
+    created = load_demo_roster(root=root, seed=seed)
+    rebuild_rollups(campaign=Campaign.objects.get(org=root, name=CAMPAIGN_NAME))
+    return created
 
 
 def _create_logins(root: Org) -> None:

@@ -35,8 +35,12 @@ def _current_fernet() -> MultiFernet:
     return _fernet(keys)
 
 
-def _lookup_key() -> bytes:
-    return settings.PINGYI_LOOKUP_KEY.encode() if settings.PINGYI_LOOKUP_KEY else _dev_key("lookup")
+@functools.cache
+def _keyed_hmac(lookup_key: str, secret_key: str) -> "hmac.HMAC":
+    # Keying an HMAC costs two hash blocks and deriving the development key a third; a roster
+    # import hashes hundreds of thousands of values, so each lookup copies a keyed one instead.
+    key = lookup_key.encode() if lookup_key else _dev_key("lookup")
+    return hmac.new(key, digestmod=hashlib.sha256)
 
 
 def encrypt(value: str) -> str:
@@ -77,5 +81,6 @@ def lookup_hash(kind: str, value: str) -> str:
     """
     if not value:
         return ""
-    message = f"{kind}:{value}".encode()
-    return hmac.new(_lookup_key(), message, hashlib.sha256).hexdigest()
+    digest = _keyed_hmac(settings.PINGYI_LOOKUP_KEY, settings.SECRET_KEY).copy()
+    digest.update(f"{kind}:{value}".encode())
+    return digest.hexdigest()

@@ -199,6 +199,12 @@ class CorrectionRequest(models.Model):
                 condition=Q(status=CorrectionStatus.PENDING) | Q(decided_at__isnull=False),
                 name="correction_decided_has_time",
             ),
+            # One pending request per ID number, even when two are filed at the same moment.
+            models.UniqueConstraint(
+                fields=["id_hash"],
+                condition=Q(status=CorrectionStatus.PENDING),
+                name="correction_pending_once",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -360,3 +366,26 @@ class RosterImport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.filename}（{self.get_status_display()}）"
+
+
+class ProviderIdentity(models.Model):
+    """An account of a third-party login provider (WeChat, Alipay…) bound to a member's login."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="provider_identities"
+    )
+    provider = models.CharField(_("登录方式"), max_length=30)
+    # The provider's stable id of the person (an openid, a user_id): never shown to anyone.
+    subject = models.CharField(max_length=191)
+    created_at = models.DateTimeField(_("绑定时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("第三方登录绑定")
+        verbose_name_plural = _("第三方登录绑定")
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "subject"], name="provider_subject_once"),
+            models.UniqueConstraint(fields=["user", "provider"], name="provider_once_per_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.provider}"

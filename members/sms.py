@@ -10,11 +10,13 @@ PINGYI_SMS_BACKEND names the backend class:
 import json
 import logging
 import sys
+import urllib.error
 import urllib.request
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
 
 from .identity import mask_mobile
 
@@ -22,7 +24,10 @@ logger = logging.getLogger(__name__)
 
 
 class SmsError(Exception):
-    """The gateway did not accept the message."""
+    """The gateway did not accept the message; str() is the message for the member."""
+
+    code = "sms_failed"
+    field = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,9 @@ class HttpGatewayBackend:
     """
 
     def send(self, sms: Sms) -> None:
+        if not settings.PINGYI_SMS_GATEWAY_URL:
+            logger.error("PINGYI_SMS_GATEWAY_URL is not set")
+            raise SmsError(_("短信服务尚未配置，请联系客服"))
         body = json.dumps(
             {"phone": sms.phone, "message": sms.message, "sign": settings.PINGYI_SMS_SIGN},
             ensure_ascii=False,
@@ -68,12 +76,16 @@ class HttpGatewayBackend:
         try:
             with urllib.request.urlopen(request, timeout=settings.PINGYI_SMS_TIMEOUT) as response:
                 status = response.status
+        except urllib.error.HTTPError as error:
+            # urlopen raises for every status it does not follow (4xx, 5xx): the gateway answered.
+            status = error.code
+            error.close()
         except OSError as error:
             logger.warning("SMS gateway unreachable: %s", type(error).__name__)
-            raise SmsError("短信网关无法连接，请稍后再试") from error
+            raise SmsError(_("短信网关无法连接，请稍后再试")) from error
         if not 200 <= status < 300:
             logger.warning("SMS gateway answered %s", status)
-            raise SmsError("短信发送失败，请稍后再试")
+            raise SmsError(_("短信发送失败，请稍后再试"))
 
 
 def get_backend():

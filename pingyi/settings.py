@@ -53,6 +53,33 @@ PINGYI_SMS_GATEWAY_KEY = os.environ.get("PINGYI_SMS_GATEWAY_KEY", "")
 PINGYI_SMS_SIGN = os.environ.get("PINGYI_SMS_SIGN", "工会会员评议")
 PINGYI_SMS_TIMEOUT = float(os.environ.get("PINGYI_SMS_TIMEOUT", "5"))
 
+# One-time codes sent by SMS (members' registration and login): length, lifetime, tries, and how
+# often a phone or a network address may ask for one (docs/configuration.md).
+PINGYI_OTP_LENGTH = 6
+PINGYI_OTP_TTL_SECONDS = int(os.environ.get("PINGYI_OTP_TTL_SECONDS", "300"))
+PINGYI_OTP_MAX_ATTEMPTS = int(os.environ.get("PINGYI_OTP_MAX_ATTEMPTS", "5"))
+PINGYI_OTP_RESEND_SECONDS = int(os.environ.get("PINGYI_OTP_RESEND_SECONDS", "60"))
+PINGYI_OTP_MAX_PER_PHONE_PER_DAY = int(os.environ.get("PINGYI_OTP_MAX_PER_PHONE_PER_DAY", "10"))
+PINGYI_OTP_MAX_PER_ADDRESS_PER_HOUR = int(
+    os.environ.get("PINGYI_OTP_MAX_PER_ADDRESS_PER_HOUR", "20")
+)
+# Wrong codes and refused registrations one address may make in an hour before it must wait.
+PINGYI_OTP_MAX_FAILURES_PER_ADDRESS = int(
+    os.environ.get("PINGYI_OTP_MAX_FAILURES_PER_ADDRESS", "30")
+)
+
+# Third-party login (WeChat, Alipay): dotted paths of members.providers.LoginProvider classes.
+# None is enabled: the interface exists, no provider is switched on.
+PINGYI_LOGIN_PROVIDERS = env_list("PINGYI_LOGIN_PROVIDERS")
+
+# The service contacts shown on the members' help page (帮助与客服); empty ones are not shown.
+_SERVICE_PHONE = os.environ.get("PINGYI_SERVICE_PHONE", "19951961330")
+PINGYI_SERVICE_CONTACTS = [
+    {"label": _("客服电话"), "value": _SERVICE_PHONE, "href": f"tel:{_SERVICE_PHONE}"},
+    {"label": _("QQ群"), "value": os.environ.get("PINGYI_SERVICE_QQ_GROUP", "760103600")},
+    {"label": _("客服微信"), "value": os.environ.get("PINGYI_SERVICE_WECHAT", "jsghfw")},
+]
+
 # Bearer tokens of the API (the mobile app logs in once and keeps its token this many days).
 PINGYI_API_TOKEN_DAYS = int(os.environ.get("PINGYI_API_TOKEN_DAYS", "30"))
 

@@ -1,21 +1,34 @@
-"""The Yizheng 2022 demo as the federation and a town admin see it in the console."""
+"""The Yizheng 2022 demo as the federation, a town admin and a member see it."""
+
+from collections import Counter
+from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db.models import Count
 from django.urls import reverse
 
 from accounts.models import User
 from campaigns.models import Campaign
 from campaigns.rollups import rebuild_rollups, recount
+from demo.roster import DEMO_MEMBERS, REGISTERED_SHARE, load_demo_roster
+from demo.services import load_demo
+from members.identity import parse_id_number, parse_mobile
+from members.models import AuditAction, AuditEvent, Member
+from members.selectors import member_by_id_number, registered_member_by_phone
 from orgs.models import Org, OrgKind
-from orgs.selectors import children_of
+from orgs.selectors import children_of, within
 
 pytestmark = pytest.mark.django_db
+
+# The whole roster (62,301 members) takes ~20 s to load: one test loads it, the others load
+# the demo with ten members a union.
+CAP = 10
 
 
 @pytest.fixture
 def demo(db):
-    call_command("load_demo")
+    load_demo(members_per_union_cap=CAP)
     return Campaign.objects.get(name="2022年会员网上评议")
 
 
@@ -65,6 +78,89 @@ def test_stored_rollups_equal_a_fresh_computation(demo):
 
 
 def test_load_demo_twice_changes_nothing(demo):
-    before = (Org.objects.count(), User.objects.count())
-    call_command("load_demo")
-    assert (Org.objects.count(), User.objects.count()) == before
+    before = (Org.objects.count(), User.objects.count(), Member.objects.count())
+    call_command("load_demo", stdout=StringIO())
+    assert (Org.objects.count(), User.objects.count(), Member.objects.count()) == before
+
+
+def test_the_full_roster_matches_every_units_reported_members():
+    # A demo loaded before it had rosters gets them from the next load_demo: the full size.
+    load_demo(members_per_union_cap=0)
+    assert not Member.objects.exists()
+    out = StringIO()
+    call_command("load_demo", stdout=out)
+    assert "62301" in out.getvalue()
+
+    root = Org.objects.get(code="321081")
+    units = list(children_of(root))
+    assert Member.objects.count() == 62301
+    for unit in units:
+        roster = Member.objects.filter(within(unit, "org__path"))
+        reported = unit.reported.get(year=2022).count
+        assert roster.count() == reported, unit.name
+        registered = roster.filter(user__isnull=False).count()
+        low, high = REGISTERED_SHARE
+        assert low * reported - 1 <= registered <= high * reported + 1, unit.name
+    by_name = {u.name: u for u in units}
+    for name, reported in [("真州镇", 4809), ("枣林湾旅游度假区", 381), ("教育局", 4130)]:
+        assert Member.objects.filter(within(by_name[name], "org__path")).count() == reported
+    unions = Org.objects.filter(kind=OrgKind.GRASSROOTS).annotate(size=Count("members"))
+    assert all(union.size == union.reported.get(year=2022).count for union in unions)
+    registered = Member.objects.filter(user__isnull=False)
+    assert 0.35 * 62301 <= registered.count() <= 0.60 * 62301
+
+    ids, phones, ages = set(), set(), Counter()
+    for member in Member.objects.only("id_cipher", "phone_cipher", "sex", "birth_date"):
+        parsed = parse_id_number(member.id_number)
+        assert (parsed.sex, parsed.birth_date) == (member.sex, member.birth_date)
+        ids.add(parsed.number)
+        phones.add(parse_mobile(member.phone))
+        ages[(2022 - parsed.birth_date.year) // 10] += 1
+    assert len(ids) == len(phones) == 62301
+    assert set(ages) <= {1, 2, 3, 4, 5, 6}  # 20 to 60 on 2022-09-01 (by birth year: 19–60)
+    hashes = registered.values_list("id_hash", "phone_hash")
+    assert len({i for i, _p in hashes}) == len({p for _i, p in hashes}) == registered.count()
+
+    accounts = User.objects.filter(member__isnull=False)
+    assert accounts.count() == registered.count()
+    assert not any(user.has_usable_password() for user in accounts[:50])
+    member = registered.select_related("user").first()
+    assert member.user.username == f"m{member.pk}" and member.user.display_name == member.name
+    assert AuditEvent.objects.filter(action=AuditAction.ROSTER_CREATED).count() == 62301
+
+
+def test_the_demo_member_logs_in_by_phone_and_another_can_register(demo):
+    known, newcomer = DEMO_MEMBERS
+    member = registered_member_by_phone(known.phone)
+    assert member is not None
+    assert (member.name, member.id_number, member.org.name) == (
+        "张伟",
+        known.id_number,
+        "真州中心小学工会",
+    )
+    assert member.user.username == f"m{member.pk}"
+    waiting = member_by_id_number(newcomer.id_number)
+    assert waiting.name == newcomer.name and not waiting.is_registered
+    assert registered_member_by_phone(newcomer.phone) is None
+
+
+def test_demo_logins_print_the_member_login_and_the_registration_to_try(demo):
+    _known, newcomer = DEMO_MEMBERS
+    out = StringIO()
+    call_command("demo_logins", stdout=out)
+    text = out.getvalue()
+    assert "会员登录：http://127.0.0.1:8000/m/login/  手机号 13900000001" in text
+    assert "验证码显示在运行 make run 的终端里" in text
+    assert f"会员注册：http://127.0.0.1:8000/m/register/  姓名 {newcomer.name}" in text
+    assert newcomer.id_number in text and newcomer.phone in text
+
+
+def test_a_unit_without_grassroots_unions_gets_one_named_after_it(world):
+    load_demo_roster(root=world.city, seed=1, members_per_union_cap=5)
+    [union] = children_of(world.agency)
+    assert (union.name, union.kind) == ("教育局工会", OrgKind.GRASSROOTS)
+    assert union.reported.get(year=2022).count == 4130
+    assert union.members.count() == 5
+    # The town's unions had no figures of their own: the town's 4,809 are split over them.
+    split = [u.reported.get(year=2022).count for u in children_of(world.town)]
+    assert sum(split) == 4809 and all(split)

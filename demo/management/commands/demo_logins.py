@@ -1,8 +1,9 @@
-"""Print the demo's admin logins (make run shows them before serving)."""
+"""Print the demo's logins, admins and members (make run shows them before serving)."""
 
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
+from demo.roster import DEMO_MEMBERS
 from demo.services import DEMO_PASSWORD, demo_logins
 
 
@@ -25,4 +26,34 @@ class Command(BaseCommand):
         for login in demo_logins():
             note = _("（%(note)s）") % {"note": login.note} if login.note else ""
             out.write(f"  {login.username:<12} {login.role} · {login.org}{note}")
+        # The demo's members are fictitious (demo/roster.py): their ID may be printed in clear.
+        for member in DEMO_MEMBERS:
+            if member.registered:
+                out.write(
+                    _(
+                        "会员登录：%(url)s  手机号 %(phone)s（%(name)s · %(union)s，已实名注册）；"
+                        "短信验证码显示在运行 make run 的终端里"
+                    )
+                    % {
+                        "url": f"{url}m/login/",
+                        "phone": member.phone,
+                        "name": member.name,
+                        "union": member.union,
+                    }
+                )
+            else:
+                out.write(
+                    _(
+                        "会员注册：%(url)s  姓名 %(name)s  身份证号 %(id_number)s  手机号 %(phone)s"
+                        "（%(union)s 名册中有、尚未注册，可试实名注册）"
+                    )
+                    % {
+                        "url": f"{url}m/register/",
+                        "name": member.name,
+                        "id_number": member.id_number,
+                        "phone": member.phone,
+                        "union": member.union,
+                    }
+                )
+        out.write(_("演示会员的姓名、身份证号和手机号均为虚构。"))
         out.write("")

@@ -1,0 +1,255 @@
+"""Console pages of the roster (会员名册) import: upload, preview, confirm, progress, result.
+
+The rules live in members.roster_import; these views check who may import where, keep the
+uploaded file between the preview and the confirmation, start the import (a Celery task, in
+process without a broker) and render. Pages show ID numbers and phones masked only.
+"""
+
+import io
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.models import MANAGING_ROLES
+from orgs.models import Org
+from orgs.scoping import can_manage, get_org_in_scope_or_404, restrict_to_scope, scope_roots
+from orgs.selectors import within
+from pingyi.console import console_view
+from pingyi.spreadsheets import EXPIRED_MESSAGE, SpreadsheetError
+
+from .audit import record_audit
+from .forms_import import RosterUploadForm
+from .models import AuditAction, ImportStatus, RosterImport
+from .roster_import import (
+    changed_fields_text,
+    file_sha256,
+    import_progress,
+    masked_refused_rows,
+    plan_roster,
+    read_roster,
+    refused_rows_xlsx,
+    start_roster_import,
+    upload_stash,
+)
+from .tasks import import_roster
+
+SESSION_KEY = "roster_imports"
+MAX_PENDING = 5
+# A preview of 100,000 rows lists the first rows and the refused ones; the counts say the rest.
+PREVIEW_ROWS = 300
+SHOWN_REFUSED = 1000
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+NOT_ALLOWED = gettext_lazy("您的角色只能查看，不能导入会员名册。")
+
+
+def _imports_in_scope(user) -> QuerySet[RosterImport]:
+    return restrict_to_scope(
+        RosterImport.objects.select_related("parent", "imported_by"), user, org_field="parent"
+    )
+
+
+def _managed_parent(user, org_id) -> Org:
+    """The org to import into: another unit's answers 404, one the user only reads 403."""
+    try:
+        pk = int(org_id)
+    except (TypeError, ValueError) as exc:
+        raise Http404(_("找不到该工会组织，或不在您的管理范围内")) from exc
+    parent = get_org_in_scope_or_404(user, pk=pk)
+    if not can_manage(user, parent):
+        raise PermissionDenied(NOT_ALLOWED)
+    return parent
+
+
+def _parent_choices(user, chosen: Org | None) -> list[Org]:
+    """The admin's own orgs, their units, and the units' sub-units that have children.
+
+    Any other org in scope (a grassroots union deep down) is reached with ?parent=.
+    """
+    roots = scope_roots(user, MANAGING_ROLES)
+    if not roots:
+        raise PermissionDenied(NOT_ALLOWED)
+    wanted = Q(pk__in=[root.pk for root in roots])
+    for root in roots:
+        wanted |= within(root) & (
+            Q(depth__lte=root.depth + 1) | Q(depth=root.depth + 2, numchild__gt=0)
+        )
+    orgs = list(Org.objects.filter(wanted).order_by("path")[:2000])
+    if chosen is not None and chosen not in orgs:
+        orgs = sorted([*orgs, chosen], key=lambda org: org.path)
+    return orgs
+
+
+@console_view
+def import_list(request):
+    return render(
+        request,
+        "members/console/roster_import_list.html",
+        {
+            "imports": _imports_in_scope(request.user)[:100],
+            "can_import": bool(scope_roots(request.user, MANAGING_ROLES)),
+            "nav": "roster_imports",
+        },
+    )
+
+
+@console_view
+def import_new(request):
+    source = request.POST if request.method == "POST" else request.GET
+    parent = _managed_parent(request.user, source["parent"]) if source.get("parent") else None
+    parents = _parent_choices(request.user, parent)
+    if request.method == "POST":
+        form = RosterUploadForm(request.POST, request.FILES, parents=parents)
+        if form.is_valid():
+            parent = _managed_parent(request.user, form.cleaned_data["parent"])
+            return _preview(request, form, parent)
+    else:
+        form = RosterUploadForm(initial={"parent": (parent or parents[0]).pk}, parents=parents)
+    return render(
+        request, "members/console/roster_import_new.html", {"form": form, "nav": "roster_imports"}
+    )
+
+
+def _preview(request, form: RosterUploadForm, parent: Org):
+    upload = form.cleaned_data["file"]
+    data = upload.read()
+    try:
+        table = read_roster(data, upload.name)
+    except SpreadsheetError as exc:
+        form.add_error("file", str(exc))
+        return render(
+            request,
+            "members/console/roster_import_new.html",
+            {"form": form, "nav": "roster_imports"},
+        )
+    plan = plan_roster(parent=parent, table=table, filename=upload.name, user=request.user)
+    keep_valid = form.cleaned_data["keep_valid"]
+    token = ""
+    if plan.can_apply(keep_valid=keep_valid):
+        token = upload_stash.stash(data=data, filename=upload.name)
+        _remember(
+            request,
+            token,
+            {
+                "filename": upload.name,
+                "parent": parent.pk,
+                "keep_valid": keep_valid,
+                "sha256": file_sha256(data),
+                "rows": len(plan.rows),
+            },
+        )
+    refused = plan.refused
+    return render(
+        request,
+        "members/console/roster_import_preview.html",
+        {
+            "plan": plan,
+            "counts": plan.counts,
+            "token": token,
+            "keep_valid": keep_valid,
+            "first_rows": plan.rows[:PREVIEW_ROWS],
+            "more_rows": max(len(plan.rows) - PREVIEW_ROWS, 0),
+            "refused": refused[:SHOWN_REFUSED],
+            "more_refused": max(len(refused) - SHOWN_REFUSED, 0),
+            "again_url": f"{reverse('roster_imports:new')}?parent={parent.pk}",
+            "nav": "roster_imports",
+        },
+    )
+
+
+def _remember(request, token: str, pending: dict) -> None:
+    stash = dict(request.session.get(SESSION_KEY, {}))
+    stash[token] = pending
+    while len(stash) > MAX_PENDING:
+        old_token = next(iter(stash))
+        upload_stash.discard(token=old_token, filename=stash.pop(old_token)["filename"])
+    request.session[SESSION_KEY] = stash
+
+
+@console_view
+def import_confirm(request):
+    """Start the import of a previewed file; the task plans it again and applies it."""
+    if request.method != "POST":
+        return redirect("roster_imports:new")
+    token = request.POST.get("token", "")
+    stash = dict(request.session.get(SESSION_KEY, {}))
+    pending = stash.pop(token, None)
+    if pending is None:
+        messages.error(request, EXPIRED_MESSAGE)
+        return redirect("roster_imports:new")
+    parent = _managed_parent(request.user, pending["parent"])
+    request.session[SESSION_KEY] = stash
+    record = start_roster_import(
+        parent=parent,
+        filename=pending["filename"],
+        sha256=pending["sha256"],
+        keep_valid=pending["keep_valid"],
+        user=request.user,
+        rows_total=pending["rows"],
+    )
+    # With a broker a worker runs it and the result page shows its progress; without one
+    # (the embedded default) it runs here, before the redirect.
+    import_roster.delay(record.pk, token)
+    return redirect("roster_imports:detail", import_id=record.pk)
+
+
+@console_view
+def import_detail(request, import_id: int):
+    record = get_object_or_404(_imports_in_scope(request.user), pk=import_id)
+    done, total = import_progress(record)
+    refused = masked_refused_rows(record, limit=SHOWN_REFUSED)
+    response = render(
+        request,
+        "members/console/roster_import_detail.html",
+        {
+            "record": record,
+            "running": record.status == ImportStatus.RUNNING,
+            "done": done,
+            "total": total,
+            "percent": int(done * 100 / total) if total else 0,
+            "changed_text": changed_fields_text(record.changed_fields),
+            "refused": refused,
+            "more_refused": max(record.refused_count - len(refused), 0),
+            "can_download": can_manage(request.user, record.parent),
+            "nav": "roster_imports",
+        },
+    )
+    if record.status == ImportStatus.RUNNING:
+        # The page reloads itself until the worker is done; no script needed.
+        response["Refresh"] = "2"
+    return response
+
+
+@console_view
+def import_progress_json(request, import_id: int):
+    record = get_object_or_404(_imports_in_scope(request.user), pk=import_id)
+    done, total = import_progress(record)
+    return JsonResponse({"status": record.status, "rows_done": done, "rows_total": total})
+
+
+@console_view
+def refused_xlsx(request, import_id: int):
+    """The refused rows in clear, to correct them: only for admins of the unit, audit-logged."""
+    record = get_object_or_404(_imports_in_scope(request.user), pk=import_id)
+    if not can_manage(request.user, record.parent):
+        raise PermissionDenied(_("您的角色只能查看，不能下载含个人信息的名册。"))
+    content = refused_rows_xlsx(record)
+    record_audit(
+        action=AuditAction.EXPORTED,
+        actor=request.user,
+        org=record.parent,
+        note=_("下载名册导入 #%(id)s 被拒绝的 %(count)s 行")
+        % {"id": record.pk, "count": record.refused_count},
+        address=request.META.get("REMOTE_ADDR", ""),
+    )
+    return FileResponse(
+        io.BytesIO(content),
+        as_attachment=True,
+        filename=f"会员名册拒绝的行-{record.pk}.xlsx",
+        content_type=XLSX_TYPE,
+    )
