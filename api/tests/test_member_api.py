@@ -156,3 +156,136 @@ def test_admin_token_is_not_a_member(world, client):
 
 def test_me_needs_a_token(client, db):
     assert client.get("/api/v1/members/me").status_code == 401
+
+
+def _member_token(member) -> str:
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    user = get_user_model().objects.create_user(username=f"m{member.pk}")
+    member.user, member.registered_at = user, timezone.now()
+    member.save()
+    return issue_token(user=user)[0]
+
+
+def _auth(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_member_transfers_by_picking_a_union_from_the_search(roster, client):
+    token = _member_token(roster.li)
+    regions = client.get("/api/v1/members/regions", headers=_auth(token)).json()
+    park = next(r for r in regions if r["label"] == "枣林湾旅游度假区")
+    found = client.get(
+        f"/api/v1/members/regions/{park['id']}/unions", {"q": "酒店"}, headers=_auth(token)
+    ).json()
+
+    response = _post(
+        client,
+        "/api/v1/members/me/transfer",
+        {"region_id": park["id"], "union_id": found[0]["id"]},
+        token=token,
+    )
+
+    assert [u["name"] for u in found] == ["枣林湾酒店工会"]
+    assert response.status_code == 200
+    assert response.json()["from_union"] == "真州镇中心小学工会"
+    assert response.json()["union"]["name"] == "枣林湾酒店工会"
+    me = client.get("/api/v1/members/me", headers=_auth(token)).json()
+    assert me["union"]["path"] == ["仪征市总工会", "枣林湾旅游度假区", "枣林湾酒店工会"]
+
+
+def test_transfer_to_a_union_outside_the_region_is_refused(roster, client):
+    token = _member_token(roster.li)
+    regions = client.get("/api/v1/members/regions", headers=_auth(token)).json()
+    town = next(r for r in regions if r["label"] == "真州镇")
+
+    response = _post(
+        client,
+        "/api/v1/members/me/transfer",
+        {"region_id": town["id"], "union_id": roster.park_union.pk},
+        token=token,
+    )
+
+    assert response.status_code == 400
+    assert response.json()["field"] == "union_id"
+    roster.li.refresh_from_db()
+    assert roster.li.org == roster.town_union_a
+
+
+def test_transfer_needs_a_member(world, client):
+    token, _record = issue_token(user=world.town_admin)
+
+    response = _post(
+        client, "/api/v1/members/me/transfer", {"region_id": 1, "union_id": 1}, token=token
+    )
+
+    assert response.status_code == 403
+
+
+def test_visitor_files_a_correction_and_the_member_sees_theirs(roster, client):
+    regions = client.get("/api/v1/members/regions").json()
+    town = next(r for r in regions if r["label"] == "真州镇")
+    payload = {
+        "kind": "missing",
+        "name": "孙丽",
+        "id_number": fake_id_number(50),
+        "phone": "13905149999",
+        "region_id": town["id"],
+        "union_id": roster.town_union_b.pk,
+        "note": "新入职，名册里没有我",
+    }
+
+    filed = _post(client, "/api/v1/members/corrections", payload)
+    again = _post(client, "/api/v1/members/corrections", payload)
+
+    assert filed.status_code == 201
+    assert filed.json()["status_label"] == "待处理"
+    assert filed.json()["union_name"] == "真州镇卫生院工会"
+    assert fake_id_number(50) not in filed.content.decode()
+    assert again.status_code == 400
+    assert "待处理" in again.json()["message"]
+
+
+def test_member_lists_their_own_corrections_only(roster, client):
+    token = _member_token(roster.li)
+    town = next(r for r in client.get("/api/v1/members/regions").json() if r["label"] == "真州镇")
+    _post(
+        client,
+        "/api/v1/members/corrections",
+        {
+            "kind": "details",
+            "name": "李桦",
+            "id_number": fake_id_number(1),
+            "region_id": town["id"],
+            "union_id": roster.town_union_a.pk,
+        },
+        token=token,
+    )
+    other = _member_token(roster.wang)
+
+    mine = client.get("/api/v1/members/me/corrections", headers=_auth(token)).json()
+    theirs = client.get("/api/v1/members/me/corrections", headers=_auth(other)).json()
+
+    assert [r["name"] for r in mine] == ["李桦"]
+    assert theirs == []
+
+
+def test_correction_with_a_bad_id_number_names_the_fault(roster, client):
+    town = next(r for r in client.get("/api/v1/members/regions").json() if r["label"] == "真州镇")
+
+    response = _post(
+        client,
+        "/api/v1/members/corrections",
+        {
+            "kind": "missing",
+            "name": "孙丽",
+            "id_number": "3.21081E+17",
+            "phone": "13905149999",
+            "region_id": town["id"],
+            "union_id": roster.town_union_b.pk,
+        },
+    )
+
+    assert response.status_code == 400
+    assert "文本格式" in response.json()["message"]
