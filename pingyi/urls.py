@@ -3,15 +3,16 @@
 from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
-from django.views.generic import RedirectView
 
 from api.urls import api
+
+from . import views
 
 admin.site.site_header = _("工会会员网上评议 · 数据管理")
 admin.site.site_title = _("评议数据管理")
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="console:home", permanent=False)),
+    path("", views.landing, name="landing"),
     path("accounts/", include("accounts.urls")),
     path("console/", include("reports.urls")),
     path("console/orgs/", include("orgs.urls")),
