@@ -69,7 +69,7 @@ bench-pg: setup
 	DATABASE_URL="$(PG_URL)" $(PY) benchmarks/roster_import.py --postgres
 
 screenshots: setup browser-deps
-	PINGYI_SCREENSHOTS=docs/screenshots $(BIN)/pytest -m browser tests/test_browser_tour.py
+	PINGYI_SCREENSHOTS=docs/screenshots $(BIN)/pytest -m browser tests/test_browser_tour.py tests/test_browser_member_journey.py
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache

@@ -118,8 +118,9 @@ def register(request):
                     address=client_address(request),
                 )
             except AUTH_ERRORS as error:
-                _refuse(form, error)
+                # Hints first: refusing the name field drops it from cleaned_data.
                 context.update(_hints(error, form))
+                _refuse(form, error)
             else:
                 login(request, member.user, backend=LOGIN_BACKEND)
                 messages.success(request, _("注册成功，欢迎您，%(name)s！") % {"name": member.name})

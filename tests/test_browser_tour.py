@@ -4,7 +4,6 @@ Runs with `make test` (which installs chromium first) and `make screenshots`, wh
 pictures into docs/screenshots for the README.
 """
 
-import os
 import re
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -15,51 +14,11 @@ from django.core.management import call_command
 from demo.services import DEMO_PASSWORD
 from orgs.models import Org
 
-ROOT_DIR = Path(__file__).resolve().parent.parent
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 DESKTOP = {"width": 1366, "height": 900}
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="Debian's chromium is not installed at /usr/bin/chromium (make browser-deps)",
-    ),
-]
+pytest_plugins = ["tests.browser"]
+pytestmark = pytest.mark.browser
 sync_api = pytest.importorskip("playwright.sync_api")
-
-
-@pytest.fixture
-def allow_orm_beside_playwright():
-    """Playwright's sync API runs an event loop in this thread; the ORM is still safe here."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        yield
-
-
-@pytest.fixture
-def screenshots() -> Path:
-    folder = Path(os.environ.get("PINGYI_SCREENSHOTS") or "test-artifacts/screenshots")
-    folder = folder if folder.is_absolute() else ROOT_DIR / folder
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-@pytest.fixture
-def browser(allow_orm_beside_playwright):
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -143,7 +143,8 @@ def test_id_not_on_roster_says_so_and_offers_a_correction(client, roster, sms_ou
 def test_name_not_matching_the_roster_says_so_and_offers_a_correction(client, roster, sms_outbox):
     html = register(client, name="李化", outbox=sms_outbox).content.decode()
     assert "姓名与名册登记的不一致" in html
-    assert f"{reverse('members:correction')}?kind=mismatch" in html
+    # The name they typed goes with them, so the correction form starts filled in.
+    assert f"{reverse('members:correction')}?kind=mismatch&amp;name=%E6%9D%8E%E5%8C%96" in html
     # The roster's name is not given away to someone holding only the ID number.
     assert "李华" not in html.replace('value="李化"', "")
 

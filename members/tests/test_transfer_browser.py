@@ -1,8 +1,5 @@
 """我要转会 in Debian's chromium at 360 px: the typeahead fills the list as the member types."""
 
-import os
-from pathlib import Path
-
 import pytest
 from django.conf import settings as django_settings
 
@@ -10,34 +7,18 @@ from members.models import MemberTransfer
 
 from .conftest import bind_account
 
-CHROMIUM = Path("/usr/bin/chromium")
 PHONE = {"width": 360, "height": 740}
-ROOT_DIR = Path(__file__).resolve().parents[2]
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed"),
-]
-sync_api = pytest.importorskip("playwright.sync_api")
+pytest_plugins = ["tests.browser"]
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def page(transactional_db, live_server, monkeypatch):
-    # Playwright's sync API runs an event loop in this thread; the ORM is still safe here.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox", "--disable-gpu"]
-        )
-        context = browser.new_context(viewport=PHONE, device_scale_factor=2)
-        yield context
-        browser.close()
+def page(transactional_db, live_server, browser):
+    return browser.new_context(viewport=PHONE, device_scale_factor=2)
 
 
-def _screenshot(tab, name: str) -> None:
-    folder = Path(os.environ.get("PINGYI_SCREENSHOTS") or "test-artifacts/screenshots")
-    folder = folder if folder.is_absolute() else ROOT_DIR / folder
-    folder.mkdir(parents=True, exist_ok=True)
+def _screenshot(tab, folder, name: str) -> None:
     tab.screenshot(path=str(folder / name), full_page=True)
 
 
@@ -54,7 +35,9 @@ def _log_in(context, client, member, live_server) -> None:
     )
 
 
-def test_member_picks_the_new_union_from_the_typeahead(page, roster, client, live_server):
+def test_member_picks_the_new_union_from_the_typeahead(
+    page, roster, client, live_server, screenshots
+):
     w = roster
     _log_in(page, client, w.li, live_server)
     tab = page.new_page()
@@ -64,15 +47,15 @@ def test_member_picks_the_new_union_from_the_typeahead(page, roster, client, liv
     option = tab.get_by_role("radio", name="真州镇卫生院工会")
     option.wait_for()
     assert tab.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    _screenshot(tab, "member-transfer-typeahead.png")
+    _screenshot(tab, screenshots, "member-transfer-typeahead.png")
     option.check()
     tab.get_by_role("button", name="确认转会").click()
     tab.get_by_text("转会成功").wait_for()
-    _screenshot(tab, "member-transfer-done.png")
+    _screenshot(tab, screenshots, "member-transfer-done.png")
     assert MemberTransfer.objects.get(member=w.li).to_org == w.town_union_b
 
 
-def test_correction_form_fits_a_phone(page, roster, live_server):
+def test_correction_form_fits_a_phone(page, roster, live_server, screenshots):
     tab = page.new_page()
     tab.goto(f"{live_server.url}/m/correction/?kind=missing")
     tab.get_by_label("所在地区").select_option(label="真州镇")
@@ -80,4 +63,4 @@ def test_correction_form_fits_a_phone(page, roster, live_server):
     tab.get_by_role("link", name="真州镇中心小学工会").click()
     tab.get_by_label("正确姓名").wait_for()
     assert tab.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    _screenshot(tab, "member-correction-form.png")
+    _screenshot(tab, screenshots, "member-correction-form.png")
