@@ -9,22 +9,15 @@ reads every console page makes. Never touches the development database under ./v
 """
 
 import argparse
-import os
 import random
 import re
-import shutil
 import statistics
-import sys
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-ROOT_DIR = Path(__file__).resolve().parent.parent
-DEFAULT_PG_SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
-BENCH_DB = "pingyi_bench"
+from _scratch import scratch_database
+
 YEAR = 2022
 BATCH = 5000
 
@@ -62,42 +55,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=2022)
     parser.add_argument("--keep", action="store_true", help="keep the bench database afterwards")
     return parser.parse_args()
-
-
-def pg_url(database: str) -> str:
-    """The URL of a database on the server of DATABASE_URL (or the local default server)."""
-    server = os.environ.get("DATABASE_URL", "")
-    if not server.startswith(("postgres://", "postgresql://")):
-        server = DEFAULT_PG_SERVER
-    parts = urlsplit(server)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{database}", parts.query, ""))
-
-
-def recreate_pg_database(*, drop_only: bool = False) -> None:
-    import psycopg
-
-    try:
-        conn = psycopg.connect(pg_url("postgres"), autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        raise SystemExit(f"PostgreSQL does not answer at {pg_url('postgres')}: {exc}") from exc
-    with conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        if not drop_only:
-            conn.execute(f"CREATE DATABASE {BENCH_DB}")
-
-
-def use_own_database(args: argparse.Namespace) -> Path:
-    """Point settings at the bench database; returns a scratch directory for ./var."""
-    scratch = Path(tempfile.mkdtemp(prefix="pingyi-bench-"))
-    os.environ["PINGYI_VAR_DIR"] = str(scratch)
-    os.environ["DJANGO_DEBUG"] = "1"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pingyi.settings")
-    if args.postgres:
-        recreate_pg_database()
-        os.environ["DATABASE_URL"] = pg_url(BENCH_DB)
-    else:
-        os.environ["DATABASE_URL"] = f"sqlite:///{scratch / 'bench.sqlite3'}"
-    return scratch
 
 
 # ---------------------------------------------------------------- the tree
@@ -339,22 +296,8 @@ def explain(label: str, queryset) -> None:
 
 def main() -> None:
     args = parse_args()
-    if os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
-        args.postgres = True
-    scratch = use_own_database(args)
-    try:
-        sys.path.insert(0, str(ROOT_DIR))
-        import django
-
-        django.setup()
+    with scratch_database(args):
         run(args)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-        if args.postgres and not args.keep:
-            from django.db import connections
-
-            connections.close_all()
-            recreate_pg_database(drop_only=True)
 
 
 def run(args: argparse.Namespace) -> None:

@@ -12,14 +12,11 @@ preview) and the confirmed import (read again + plan again + write, in one trans
 import argparse
 import csv
 import io
-import os
 import random
-import shutil
-import sys
 import time
 from datetime import date, timedelta
 
-from org_tree import ROOT_DIR, recreate_pg_database, use_own_database
+from _scratch import scratch_database
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国玉兰志红文斌"
@@ -182,24 +179,10 @@ def run(args) -> None:
 
 def main() -> None:
     args = parse_args()
-    if os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
-        args.postgres = True
-    scratch = use_own_database(args)
-    try:
-        sys.path.insert(0, str(ROOT_DIR))
-        import django
-
-        django.setup()
+    with scratch_database(args):
         started = time.perf_counter()
         run(args)
         print(f"\ntotal {time.perf_counter() - started:.1f} s")
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-        if args.postgres and not args.keep:
-            from django.db import connections
-
-            connections.close_all()
-            recreate_pg_database(drop_only=True)
 
 
 if __name__ == "__main__":

@@ -5,12 +5,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from orgs.models import Org
+from pingyi.imports import UploadForm
 
 from .models import Campaign
-from .task_table import TaskTableError, check_upload_size
 
 
-class TaskTableUploadForm(forms.Form):
+class TaskTableUploadForm(UploadForm):
     campaign = forms.TypedChoiceField(label=gettext_lazy("评议活动"), coerce=int)
     parent = forms.TypedChoiceField(
         label=gettext_lazy("导入到"),
@@ -26,29 +26,12 @@ class TaskTableUploadForm(forms.Form):
             "表头为 序号、名称、年报工会会员人数(人)、参评目标工会会员数(人)"
         ),
     )
-    keep_valid = forms.BooleanField(
-        label=gettext_lazy("只导入有效行"),
-        required=False,
-        help_text=gettext_lazy(
-            "不勾选时，任何一行有误都不导入；勾选后导入其余有效的行，并列出被拒绝的行"
-        ),
-    )
+
+    field_order = ("campaign", "parent", "file", "keep_valid")
 
     def __init__(self, *args, campaigns: list[Campaign], parents: list[Org], **kwargs):
-        super().__init__(*args, label_suffix="", **kwargs)
+        super().__init__(*args, parents=parents, **kwargs)
         self.fields["campaign"].choices = [
             (c.pk, _("%(name)s（%(year)s年度）") % {"name": c.name, "year": c.year})
             for c in campaigns
         ]
-        top = min((org.depth for org in parents), default=1)
-        self.fields["parent"].choices = [
-            (org.pk, "\u3000" * (org.depth - top) + org.name) for org in parents
-        ]
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        try:
-            check_upload_size(upload.size)
-        except TaskTableError as exc:
-            raise forms.ValidationError(str(exc)) from exc
-        return upload

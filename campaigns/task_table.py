@@ -30,7 +30,8 @@ from orgs.services import (
     normalize_org_name,
     set_reported_members,
 )
-from pingyi import spreadsheets
+from pingyi import import_plans, spreadsheets
+from pingyi.import_plans import list_text, reasons_text
 from pingyi.spreadsheets import (  # noqa: F401  (public names of this module before the move)
     EXPIRED_MESSAGE,
     TEXT_EXTENSIONS,
@@ -233,7 +234,7 @@ def parse_kind(value: object) -> str:
     if kind is None:
         raise ValueError(
             _("类型“%(value)s”不是可用的组织类型（可填：%(choices)s）")
-            % {"value": cell_text(value), "choices": _list_text(_kind_choices())}
+            % {"value": cell_text(value), "choices": list_text(_kind_choices())}
         )
     return kind
 
@@ -249,18 +250,8 @@ def _is_subtotal_row(row: list[object]) -> bool:
     return any(isinstance(cell, str) and normalize_org_name(cell).endswith("小计") for cell in row)
 
 
-def _list_text(items) -> str:
-    """Items of a message joined as a list: 第 3 行、第 9 行."""
-    return pgettext("list separator", "、").join(items)
-
-
-def _reasons_text(reasons) -> str:
-    """Reasons, changes or problems of a message joined: 名称为空；年报工会会员人数为空."""
-    return pgettext("list separator", "；").join(reasons)
-
-
 def _lines_text(lines: list[int]) -> str:
-    return _list_text(_("第 %(line)s 行") % {"line": line} for line in lines)
+    return list_text(_("第 %(line)s 行") % {"line": line} for line in lines)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -312,21 +303,18 @@ class PlannedRow:
     def detail(self) -> str:
         """What the preview and the command say about the row after its outcome."""
         if self.outcome == RowOutcome.REFUSED:
-            return _reasons_text(self.reasons)
+            return reasons_text(self.reasons)
         if self.outcome == RowOutcome.CREATE:
             how = _("按表中类型") if self.kind_given else _("按名称推断")
             return _("类型：%(kind)s（%(how)s）") % {"kind": self.kind_label, "how": how}
-        return _reasons_text(self.changes)
+        return reasons_text(self.changes)
 
     @property
     def message(self) -> str:
         """The row in one line: 第 7 行（序号 4，枣林湾旅游度假区）：更新 序号 2 → 4."""
-        detail = f" {self.detail}" if self.detail else ""
-        return _("%(row)s：%(outcome)s%(detail)s") % {
-            "row": self.label,
-            "outcome": self.outcome_label,
-            "detail": detail,
-        }
+        return import_plans.row_message(
+            label=self.label, outcome=self.outcome_label, detail=self.detail
+        )
 
     def as_refused_record(self) -> dict:
         return {
@@ -376,9 +364,12 @@ class TaskTablePlan:
         return [row for row in self.rows if row.outcome != RowOutcome.REFUSED]
 
     def can_apply(self, *, keep_valid: bool = False) -> bool:
-        if self.problems or not self.valid_rows:
-            return False
-        return keep_valid or not self.refused
+        return import_plans.can_apply(
+            problems=self.problems,
+            valid=len(self.valid_rows),
+            refused=len(self.refused),
+            keep_valid=keep_valid,
+        )
 
     def summary(self) -> str:
         return _(
@@ -393,16 +384,13 @@ class TaskTablePlan:
         }
 
     def refusal_message(self, *, keep_valid_hint: str | None = None) -> str:
-        if self.problems:
-            return _("%(problems)s。未写入任何数据。") % {"problems": _reasons_text(self.problems)}
-        if not self.valid_rows:
-            return _("全部 %(count)s 行都被拒绝，未写入任何数据。") % {"count": len(self.rows)}
-        if keep_valid_hint is None:
-            keep_valid_hint = _("勾选“只导入有效行”")
-        return _("有 %(count)s 行被拒绝，未写入任何数据。请改正后重新导入，或%(hint)s。") % {
-            "count": len(self.refused),
-            "hint": keep_valid_hint,
-        }
+        return import_plans.refusal_message(
+            problems=self.problems,
+            total=len(self.rows),
+            valid=len(self.valid_rows),
+            refused=len(self.refused),
+            keep_valid_hint=keep_valid_hint,
+        )
 
 
 def plan_task_table(
@@ -430,7 +418,7 @@ def plan_task_table(
     if missing:
         plan.problems.append(
             _("第 %(line)s 行的表头中找不到%(columns)s列")
-            % {"line": plan.header_line, "columns": _list_text(missing)}
+            % {"line": plan.header_line, "columns": list_text(missing)}
         )
         return plan
 
@@ -554,19 +542,14 @@ def _read_row(row, line: int, cell, *, ordinal: int, columns: dict[str, int]) ->
 
 
 def _refuse_duplicates(plan: TaskTablePlan) -> None:
-    """Rows naming the same unit are all refused: which of them is right is the admin's call."""
-    by_name: dict[str, list[PlannedRow]] = {}
-    for row in plan.rows:
-        if row.name:
-            by_name.setdefault(row.name, []).append(row)
-    for name, rows in by_name.items():
-        if len(rows) > 1:
-            message = _("名称“%(name)s”重复：%(rows)s") % {
-                "name": name,
-                "rows": _list_text(r.label for r in rows),
-            }
-            for row in rows:
-                row.reasons.append(message)
+    """Rows naming the same unit are all refused."""
+    for rows in import_plans.repeated(plan.rows, key=lambda row: row.name):
+        message = _("名称“%(name)s”重复：%(rows)s") % {
+            "name": rows[0].name,
+            "rows": list_text(r.label for r in rows),
+        }
+        for row in rows:
+            row.reasons.append(message)
 
 
 def _match_orgs(plan: TaskTablePlan) -> None:
@@ -705,7 +688,7 @@ def _add_notes(plan: TaskTablePlan) -> None:
     listed = {row.name for row in plan.rows}
     others = [c.name for c in children_of(plan.parent) if normalize_org_name(c.name) not in listed]
     if others:
-        shown = _list_text(others[:10]) + (_("等") if len(others) > 10 else "")
+        shown = list_text(others[:10]) + (_("等") if len(others) > 10 else "")
         plan.notes.append(
             _("“%(parent)s”下另有 %(count)s 个组织不在本表中，保持不变：%(orgs)s")
             % {"parent": plan.parent.name, "count": len(others), "orgs": shown}
@@ -829,7 +812,7 @@ def refused_rows_xlsx(record: TaskTableImport) -> bytes:
         sheet.write_number(index, 0, refused.get("line", 0))
         for col, key in enumerate(("seq", "name", "reported", "target"), start=1):
             sheet.write_string(index, col, str(refused.get(key, "")))
-        sheet.write_string(index, 5, _reasons_text(refused.get("reasons", [])))
+        sheet.write_string(index, 5, reasons_text(refused.get("reasons", [])))
     sheet.set_column(0, 1, 8)
     sheet.set_column(2, 2, 32)
     sheet.set_column(3, 4, 14)
@@ -841,8 +824,4 @@ def refused_rows_xlsx(record: TaskTableImport) -> bytes:
 # ---------------------------------------------------------------------------------------------
 # Uploads waiting between the preview and the confirmation.
 
-STASH_DIR = "task_imports"
-_stash = spreadsheets.UploadStash(STASH_DIR)
-stash_upload = _stash.stash
-read_stashed_upload = _stash.read
-discard_stashed_upload = _stash.discard
+upload_stash = spreadsheets.UploadStash("task_imports")

@@ -3,11 +3,10 @@
 from django import forms
 from django.utils.translation import gettext_lazy
 
-from orgs.models import Org
-from pingyi.spreadsheets import SpreadsheetError, check_upload_size
+from pingyi.imports import UploadForm
 
 
-class RosterUploadForm(forms.Form):
+class RosterUploadForm(UploadForm):
     parent = forms.TypedChoiceField(
         label=gettext_lazy("导入范围"),
         coerce=int,
@@ -22,25 +21,3 @@ class RosterUploadForm(forms.Form):
             "手机号码、所在工会（名称或代码），可另加 性别、入会时间"
         ),
     )
-    keep_valid = forms.BooleanField(
-        label=gettext_lazy("只导入有效行"),
-        required=False,
-        help_text=gettext_lazy(
-            "不勾选时，任何一行有误都不导入；勾选后导入其余有效的行，并列出被拒绝的行"
-        ),
-    )
-
-    def __init__(self, *args, parents: list[Org], **kwargs):
-        super().__init__(*args, label_suffix="", **kwargs)
-        top = min((org.depth for org in parents), default=1)
-        self.fields["parent"].choices = [
-            (org.pk, "\u3000" * (org.depth - top) + org.name) for org in parents
-        ]
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        try:
-            check_upload_size(upload.size)
-        except SpreadsheetError as exc:
-            raise forms.ValidationError(str(exc)) from exc
-        return upload

@@ -9,26 +9,24 @@ import io
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
-from django.http import FileResponse, Http404, JsonResponse
+from django.db.models import QuerySet
+from django.http import FileResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.models import MANAGING_ROLES
 from orgs.models import Org
-from orgs.scoping import can_manage, get_org_in_scope_or_404, restrict_to_scope, scope_roots
-from orgs.selectors import within
+from orgs.scoping import can_manage, restrict_to_scope
 from pingyi.console import console_view
-from pingyi.spreadsheets import EXPIRED_MESSAGE, SpreadsheetError
+from pingyi.imports import PendingImports, import_list_page, managed_parent, parent_choices
+from pingyi.spreadsheets import EXPIRED_MESSAGE
 
 from .audit import record_audit
 from .forms_import import RosterUploadForm
 from .models import AuditAction, ImportStatus, RosterImport
 from .roster_import import (
     changed_fields_text,
-    file_sha256,
     import_progress,
     masked_refused_rows,
     plan_roster,
@@ -39,8 +37,7 @@ from .roster_import import (
 )
 from .tasks import import_roster
 
-SESSION_KEY = "roster_imports"
-MAX_PENDING = 5
+pending_imports = PendingImports(session_key="roster_imports", stash=upload_stash)
 # A preview of 100,000 rows lists the first rows and the refused ones; the counts say the rest.
 PREVIEW_ROWS = 300
 SHOWN_REFUSED = 1000
@@ -55,46 +52,16 @@ def _imports_in_scope(user) -> QuerySet[RosterImport]:
 
 
 def _managed_parent(user, org_id) -> Org:
-    """The org to import into: another unit's answers 404, one the user only reads 403."""
-    try:
-        pk = int(org_id)
-    except (TypeError, ValueError) as exc:
-        raise Http404(_("找不到该工会组织，或不在您的管理范围内")) from exc
-    parent = get_org_in_scope_or_404(user, pk=pk)
-    if not can_manage(user, parent):
-        raise PermissionDenied(NOT_ALLOWED)
-    return parent
-
-
-def _parent_choices(user, chosen: Org | None) -> list[Org]:
-    """The admin's own orgs, their units, and the units' sub-units that have children.
-
-    Any other org in scope (a grassroots union deep down) is reached with ?parent=.
-    """
-    roots = scope_roots(user, MANAGING_ROLES)
-    if not roots:
-        raise PermissionDenied(NOT_ALLOWED)
-    wanted = Q(pk__in=[root.pk for root in roots])
-    for root in roots:
-        wanted |= within(root) & (
-            Q(depth__lte=root.depth + 1) | Q(depth=root.depth + 2, numchild__gt=0)
-        )
-    orgs = list(Org.objects.filter(wanted).order_by("path")[:2000])
-    if chosen is not None and chosen not in orgs:
-        orgs = sorted([*orgs, chosen], key=lambda org: org.path)
-    return orgs
+    return managed_parent(user, org_id, not_allowed=NOT_ALLOWED)
 
 
 @console_view
 def import_list(request):
-    return render(
+    return import_list_page(
         request,
-        "members/console/roster_import_list.html",
-        {
-            "imports": _imports_in_scope(request.user)[:100],
-            "can_import": bool(scope_roots(request.user, MANAGING_ROLES)),
-            "nav": "roster_imports",
-        },
+        template="members/console/roster_import_list.html",
+        imports=_imports_in_scope(request.user),
+        nav="roster_imports",
     )
 
 
@@ -102,7 +69,7 @@ def import_list(request):
 def import_new(request):
     source = request.POST if request.method == "POST" else request.GET
     parent = _managed_parent(request.user, source["parent"]) if source.get("parent") else None
-    parents = _parent_choices(request.user, parent)
+    parents = parent_choices(request.user, parent, not_allowed=NOT_ALLOWED, limit=2000)
     if request.method == "POST":
         form = RosterUploadForm(request.POST, request.FILES, parents=parents)
         if form.is_valid():
@@ -116,33 +83,19 @@ def import_new(request):
 
 
 def _preview(request, form: RosterUploadForm, parent: Org):
-    upload = form.cleaned_data["file"]
-    data = upload.read()
-    try:
-        table = read_roster(data, upload.name)
-    except SpreadsheetError as exc:
-        form.add_error("file", str(exc))
+    upload = form.read_upload(read_roster)
+    if upload is None:
         return render(
             request,
             "members/console/roster_import_new.html",
             {"form": form, "nav": "roster_imports"},
         )
-    plan = plan_roster(parent=parent, table=table, filename=upload.name, user=request.user)
-    keep_valid = form.cleaned_data["keep_valid"]
-    token = ""
-    if plan.can_apply(keep_valid=keep_valid):
-        token = upload_stash.stash(data=data, filename=upload.name)
-        _remember(
-            request,
-            token,
-            {
-                "filename": upload.name,
-                "parent": parent.pk,
-                "keep_valid": keep_valid,
-                "sha256": file_sha256(data),
-                "rows": len(plan.rows),
-            },
-        )
+    plan = plan_roster(
+        parent=parent, table=upload.table, filename=upload.filename, user=request.user
+    )
+    token = pending_imports.keep(
+        request, upload=upload, plan=plan, details={"parent": parent.pk, "rows": len(plan.rows)}
+    )
     refused = plan.refused
     return render(
         request,
@@ -151,7 +104,7 @@ def _preview(request, form: RosterUploadForm, parent: Org):
             "plan": plan,
             "counts": plan.counts,
             "token": token,
-            "keep_valid": keep_valid,
+            "keep_valid": upload.keep_valid,
             "first_rows": plan.rows[:PREVIEW_ROWS],
             "more_rows": max(len(plan.rows) - PREVIEW_ROWS, 0),
             "refused": refused[:SHOWN_REFUSED],
@@ -162,28 +115,19 @@ def _preview(request, form: RosterUploadForm, parent: Org):
     )
 
 
-def _remember(request, token: str, pending: dict) -> None:
-    stash = dict(request.session.get(SESSION_KEY, {}))
-    stash[token] = pending
-    while len(stash) > MAX_PENDING:
-        old_token = next(iter(stash))
-        upload_stash.discard(token=old_token, filename=stash.pop(old_token)["filename"])
-    request.session[SESSION_KEY] = stash
-
-
 @console_view
 def import_confirm(request):
     """Start the import of a previewed file; the task plans it again and applies it."""
     if request.method != "POST":
         return redirect("roster_imports:new")
     token = request.POST.get("token", "")
-    stash = dict(request.session.get(SESSION_KEY, {}))
-    pending = stash.pop(token, None)
+    pending = pending_imports.get(request, token)
     if pending is None:
         messages.error(request, EXPIRED_MESSAGE)
         return redirect("roster_imports:new")
     parent = _managed_parent(request.user, pending["parent"])
-    request.session[SESSION_KEY] = stash
+    # The file stays for the task, which reads it and then discards it.
+    pending_imports.drop(request, token)
     record = start_roster_import(
         parent=parent,
         filename=pending["filename"],

@@ -22,12 +22,13 @@ from django.core.cache import cache
 from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext
+from django.utils.translation import gettext_lazy
 
 from orgs.models import Org, OrgKind
 from orgs.selectors import within
 from orgs.services import normalize_org_name
-from pingyi import spreadsheets
+from pingyi import import_plans, spreadsheets
+from pingyi.import_plans import list_text, reasons_text
 from pingyi.spreadsheets import SpreadsheetError, Table, cell_text, is_blank
 from pingyi.xlsx import Column, OfficeSheet, office_xlsx
 
@@ -125,14 +126,6 @@ class RowOutcome(models.TextChoices):
     UPDATE = "update", gettext_lazy("覆盖更新")
     UNCHANGED = "unchanged", gettext_lazy("无变化")
     REFUSED = "refused", gettext_lazy("拒绝")
-
-
-def _list_text(items) -> str:
-    return pgettext("list separator", "、").join(items)
-
-
-def _reasons_text(reasons) -> str:
-    return pgettext("list separator", "；").join(reasons)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -314,7 +307,7 @@ class PlannedRow:
     def detail(self) -> str:
         """What the preview and the command say after the outcome: reasons, or the changes."""
         if self.outcome == RowOutcome.REFUSED:
-            return _reasons_text(self.reasons)
+            return reasons_text(self.reasons)
         parts = [
             _("%(field)s %(before)s → %(after)s")
             % {
@@ -324,17 +317,13 @@ class PlannedRow:
             }
             for name, (before, after) in self.changes.items()
         ]
-        return _reasons_text([*parts, *self.flags])
+        return reasons_text([*parts, *self.flags])
 
     @property
     def message(self) -> str:
-        detail = f" {self.detail}" if self.detail else ""
-        return _("%(row)s %(id)s：%(outcome)s%(detail)s") % {
-            "row": self.label,
-            "id": self.id_masked,
-            "outcome": self.outcome_label,
-            "detail": detail,
-        }
+        return import_plans.row_message(
+            label=f"{self.label} {self.id_masked}", outcome=self.outcome_label, detail=self.detail
+        )
 
     def refuse(self, reason: str) -> None:
         self.reasons.append(reason)
@@ -383,9 +372,12 @@ class RosterPlan:
         return changed_fields_text(self.changed_fields)
 
     def can_apply(self, *, keep_valid: bool = False) -> bool:
-        if self.problems or not self.valid_count:
-            return False
-        return keep_valid or not self.counts[RowOutcome.REFUSED]
+        return import_plans.can_apply(
+            problems=self.problems,
+            valid=self.valid_count,
+            refused=self.counts[RowOutcome.REFUSED],
+            keep_valid=keep_valid,
+        )
 
     def summary(self) -> str:
         return _(
@@ -400,21 +392,18 @@ class RosterPlan:
         }
 
     def refusal_message(self, *, keep_valid_hint: str | None = None) -> str:
-        if self.problems:
-            return _("%(problems)s。未写入任何数据。") % {"problems": _reasons_text(self.problems)}
-        if not self.valid_count:
-            return _("全部 %(count)s 行都被拒绝，未写入任何数据。") % {"count": len(self.rows)}
-        if keep_valid_hint is None:
-            keep_valid_hint = _("勾选“只导入有效行”")
-        return _("有 %(count)s 行被拒绝，未写入任何数据。请改正后重新导入，或%(hint)s。") % {
-            "count": self.counts[RowOutcome.REFUSED],
-            "hint": keep_valid_hint,
-        }
+        return import_plans.refusal_message(
+            problems=self.problems,
+            total=len(self.rows),
+            valid=self.valid_count,
+            refused=self.counts[RowOutcome.REFUSED],
+            keep_valid_hint=keep_valid_hint,
+        )
 
 
 def changed_fields_text(changed: dict[str, int]) -> str:
     """{"phone": 3, "org": 1} → 手机号码 3 人、所在工会 1 人."""
-    return _list_text(
+    return list_text(
         _("%(field)s %(count)s 人") % {"field": FIELD_TITLES[name], "count": f"{count:,}"}
         for name, count in changed.items()
         if name in FIELD_TITLES
@@ -448,7 +437,7 @@ def plan_roster(
     if missing:
         plan.problems.append(
             _("第 %(line)s 行的表头中找不到%(columns)s列")
-            % {"line": plan.header_line, "columns": _list_text(missing)}
+            % {"line": plan.header_line, "columns": list_text(missing)}
         )
         return plan
     if UNION not in plan.columns:
@@ -487,7 +476,7 @@ def _read_rows(plan: RosterPlan, rows: Table, *, first_line: int, today: date) -
             _("跳过了 %(count)s 行重复的表头（%(lines)s）")
             % {
                 "count": len(repeated_headers),
-                "lines": _list_text(
+                "lines": list_text(
                     _("第 %(line)s 行") % {"line": line} for line in repeated_headers[:20]
                 ),
             }
@@ -547,19 +536,14 @@ def _read_row(values: list[object], line: int, *, today: date, columns) -> Plann
 
 
 def _refuse_duplicate_ids(plan: RosterPlan) -> None:
-    """Rows with the same ID number are all refused: which is right is the admin's call."""
-    by_hash: dict[str, list[PlannedRow]] = {}
-    for row in plan.rows:
-        if row.id_hash:
-            by_hash.setdefault(row.id_hash, []).append(row)
-    for rows in by_hash.values():
-        if len(rows) > 1:
-            message = _("身份证号码 %(id)s 在表中重复出现（%(lines)s），请只保留一行") % {
-                "id": rows[0].id_masked,
-                "lines": _list_text(_("第 %(line)s 行") % {"line": r.line} for r in rows),
-            }
-            for row in rows:
-                row.refuse(message)
+    """Rows with the same ID number are all refused."""
+    for rows in import_plans.repeated(plan.rows, key=lambda row: row.id_hash):
+        message = _("身份证号码 %(id)s 在表中重复出现（%(lines)s），请只保留一行") % {
+            "id": rows[0].id_masked,
+            "lines": list_text(_("第 %(line)s 行") % {"line": r.line} for r in rows),
+        }
+        for row in rows:
+            row.refuse(message)
 
 
 @dataclass
@@ -628,7 +612,7 @@ def _decide_union(text: str, index: _UnionIndex, parent: Org) -> tuple[int | Non
             "union": text,
         }
     if len(found) > 1:
-        codes = _list_text(
+        codes = list_text(
             _("%(name)s（代码 %(code)s）") % {"name": name, "code": code}
             for _pk, code, name, _kind in found[:5]
         )
@@ -1057,7 +1041,7 @@ def masked_refused_rows(record: RosterImport, *, limit: int | None = None) -> li
 def refused_rows_xlsx(record: RosterImport) -> bytes:
     """The refused rows with their original cells and reasons, to correct and import again."""
     rows = [
-        [str(refused["line"]), *refused["cells"], _reasons_text(refused["reasons"])]
+        [str(refused["line"]), *refused["cells"], reasons_text(refused["reasons"])]
         for refused in refused_rows(record)
     ]
     sheet = OfficeSheet(

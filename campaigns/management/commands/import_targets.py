@@ -2,15 +2,14 @@
 
 from pathlib import Path
 
-from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from campaigns.models import Campaign
 from campaigns.selectors import campaigns_for_org
 from campaigns.task_table import (
     RowOutcome,
-    TaskTableError,
     TaskTablePlan,
     TaskTableRefused,
     apply_task_table,
@@ -18,52 +17,32 @@ from campaigns.task_table import (
     read_table,
 )
 from orgs.models import Org
-from orgs.scoping import can_manage
+from pingyi.imports import ImportCommand
 
 
-class Command(BaseCommand):
-    @property
-    def help(self):  # argparse needs a str: a lazy string would break --help
-        return _(
-            "导入任务分解表（.xlsx/.xls/.csv）：在上级组织下按名称新增或更新单位，"
-            "写入年报工会会员人数和参评目标。有行被拒绝时不写入任何数据，除非加 --keep-valid。"
-        )
+class Command(ImportCommand):
+    help_text = gettext_lazy(
+        "导入任务分解表（.xlsx/.xls/.csv）：在上级组织下按名称新增或更新单位，"
+        "写入年报工会会员人数和参评目标。有行被拒绝时不写入任何数据，除非加 --keep-valid。"
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("file", type=Path, help=_("任务分解表文件"))
         parser.add_argument("--campaign", required=True, help=_("评议活动的编号或完整名称"))
         parser.add_argument("--parent", required=True, help=_("上级组织的组织代码，如 321081"))
-        parser.add_argument("--dry-run", action="store_true", help=_("只预览每一行的结果，不写入"))
-        parser.add_argument(
-            "--keep-valid", action="store_true", help=_("有行被拒绝时仍导入其余有效的行")
-        )
-        parser.add_argument("--user", help=_("记为导入人的用户名（须能管理该上级组织）"))
+        self.add_write_arguments(parser, user_help=_("记为导入人的用户名（须能管理该上级组织）"))
 
     def handle(self, *args, **options):
-        path: Path = options["file"]
-        if not path.is_file():
-            raise CommandError(_("找不到文件：%(path)s") % {"path": path})
-        parent = Org.objects.filter(code=options["parent"]).first()
-        if parent is None:
-            raise CommandError(
-                _("找不到组织代码为“%(code)s”的工会组织。") % {"code": options["parent"]}
-            )
+        path = self.existing_file(options["file"])
+        parent = self.org_with_code(options["parent"])
         campaign = _campaign(options["campaign"], parent)
-        user = _user(options["user"], parent) if options["user"] else None
+        user = self.importing_user(options["user"], parent)
         keep_valid = options["keep_valid"]
 
-        try:
-            table = read_table(path.read_bytes(), path.name)
-        except TaskTableError as exc:
-            raise CommandError(str(exc)) from exc
+        table = self.read_file(read_table, path.read_bytes(), path.name)
         plan = plan_task_table(campaign=campaign, parent=parent, table=table, filename=path.name)
         self._print_plan(plan)
-        if not plan.can_apply(keep_valid=keep_valid):
-            raise CommandError(
-                plan.refusal_message(keep_valid_hint=_("加 --keep-valid 只导入有效行"))
-            )
-        if options["dry_run"]:
-            self.stdout.write(_("试运行（--dry-run）：未写入任何数据。"))
+        if not self.may_write(plan, keep_valid=keep_valid, dry_run=options["dry_run"]):
             return
         try:
             record = apply_task_table(plan=plan, user=user, keep_valid=keep_valid)
@@ -91,9 +70,7 @@ class Command(BaseCommand):
             _("任务分解表“%(file)s” → %(parent)s（%(campaign)s）")
             % {"file": plan.filename, "parent": plan.parent.name, "campaign": plan.campaign.name}
         )
-        for row in plan.rows:
-            refused = row.outcome == RowOutcome.REFUSED
-            self.stdout.write(self.style.ERROR(row.message) if refused else row.message)
+        self.write_rows(plan.rows, refused=RowOutcome.REFUSED)
         if plan.rows:
             self.stdout.write(plan.summary())
             self.stdout.write(
@@ -104,12 +81,7 @@ class Command(BaseCommand):
                     else ""
                 )
             )
-        for problem in plan.problems:
-            self.stdout.write(self.style.ERROR(f"✗ {problem}"))
-        for warning in plan.warnings:
-            self.stdout.write(self.style.WARNING(f"⚠ {warning}"))
-        for note in plan.notes:
-            self.stdout.write(f"· {note}")
+        self.write_findings(problems=plan.problems, warnings=plan.warnings, notes=plan.notes)
 
 
 def _campaign(value: str, parent: Org) -> Campaign:
@@ -131,15 +103,3 @@ def _campaign(value: str, parent: Org) -> Campaign:
             % {"parent": parent.name, "campaign": campaign.name}
         )
     return campaign
-
-
-def _user(username: str, parent: Org):
-    user = get_user_model().objects.filter(username=username).first()
-    if user is None:
-        raise CommandError(_("找不到用户“%(username)s”。") % {"username": username})
-    if not can_manage(user, parent):
-        raise CommandError(
-            _("用户“%(username)s”不能管理“%(parent)s”，不能以其名义导入。")
-            % {"username": username, "parent": parent.name}
-        )
-    return user

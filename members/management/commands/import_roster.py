@@ -3,9 +3,9 @@
 import time
 from pathlib import Path
 
-from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from members.roster_import import (
     RosterImportRefused,
@@ -17,55 +17,34 @@ from members.roster_import import (
     run_roster_import,
     start_roster_import,
 )
-from orgs.models import Org
-from orgs.scoping import can_manage
+from pingyi.imports import ImportCommand
 from pingyi.spreadsheets import SpreadsheetError
 
 # Rows the command lists one by one; a larger file is summed up (its refusals always listed).
 LISTED_ROWS = 200
 
 
-class Command(BaseCommand):
-    @property
-    def help(self):  # argparse needs a str: a lazy string would break --help
-        return _(
-            "导入会员名册（.xlsx/.xls/.csv）到某组织及其下级基层工会：按身份证号码新增或覆盖更新会员。"
-            "有行被拒绝时不写入任何数据，除非加 --keep-valid。"
-        )
+class Command(ImportCommand):
+    help_text = gettext_lazy(
+        "导入会员名册（.xlsx/.xls/.csv）到某组织及其下级基层工会：按身份证号码新增或覆盖更新会员。"
+        "有行被拒绝时不写入任何数据，除非加 --keep-valid。"
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("file", type=Path, help=_("会员名册文件"))
         parser.add_argument("--parent", required=True, help=_("导入范围的组织代码，如 321081"))
-        parser.add_argument("--dry-run", action="store_true", help=_("只预览每一行的结果，不写入"))
-        parser.add_argument(
-            "--keep-valid", action="store_true", help=_("有行被拒绝时仍导入其余有效的行")
-        )
-        parser.add_argument("--user", help=_("记为导入人的用户名（须能管理该组织）"))
+        self.add_write_arguments(parser, user_help=_("记为导入人的用户名（须能管理该组织）"))
 
     def handle(self, *args, **options):
-        path: Path = options["file"]
-        if not path.is_file():
-            raise CommandError(_("找不到文件：%(path)s") % {"path": path})
-        parent = Org.objects.filter(code=options["parent"]).first()
-        if parent is None:
-            raise CommandError(
-                _("找不到组织代码为“%(code)s”的工会组织。") % {"code": options["parent"]}
-            )
-        user = _user(options["user"], parent) if options["user"] else None
+        path = self.existing_file(options["file"])
+        parent = self.org_with_code(options["parent"])
+        user = self.importing_user(options["user"], parent)
         keep_valid = options["keep_valid"]
         data = path.read_bytes()
-        try:
-            table = read_roster(data, path.name)
-        except SpreadsheetError as exc:
-            raise CommandError(str(exc)) from exc
+        table = self.read_file(read_roster, data, path.name)
         plan = plan_roster(parent=parent, table=table, filename=path.name, user=user)
         self._print_plan(plan)
-        if not plan.can_apply(keep_valid=keep_valid):
-            raise CommandError(
-                plan.refusal_message(keep_valid_hint=_("加 --keep-valid 只导入有效行"))
-            )
-        if options["dry_run"]:
-            self.stdout.write(_("试运行（--dry-run）：未写入任何数据。"))
+        if not self.may_write(plan, keep_valid=keep_valid, dry_run=options["dry_run"]):
             return
         record = start_roster_import(
             parent=parent,
@@ -120,28 +99,11 @@ class Command(BaseCommand):
             % {"file": plan.filename, "parent": plan.parent.name}
         )
         listed = plan.rows if len(plan.rows) <= LISTED_ROWS else plan.refused
-        for row in listed:
-            refused = row.outcome == RowOutcome.REFUSED
-            self.stdout.write(self.style.ERROR(row.message) if refused else row.message)
+        self.write_rows(listed, refused=RowOutcome.REFUSED)
         if plan.rows:
             self.stdout.write(plan.summary())
         if plan.changed_fields:
             self.stdout.write(
                 _("将被覆盖的信息：%(changes)s") % {"changes": plan.changed_fields_text}
             )
-        for problem in plan.problems:
-            self.stdout.write(self.style.ERROR(f"✗ {problem}"))
-        for note in plan.notes:
-            self.stdout.write(f"· {note}")
-
-
-def _user(username: str, parent: Org):
-    user = get_user_model().objects.filter(username=username).first()
-    if user is None:
-        raise CommandError(_("找不到用户“%(username)s”。") % {"username": username})
-    if not can_manage(user, parent):
-        raise CommandError(
-            _("用户“%(username)s”不能管理“%(parent)s”，不能以其名义导入。")
-            % {"username": username, "parent": parent.name}
-        )
-    return user
+        self.write_findings(problems=plan.problems, notes=plan.notes)
