@@ -23,6 +23,12 @@ def _empty_cache():
 
 
 @pytest.fixture(autouse=True)
+def _jobs_before_the_response(settings):
+    # Background jobs run inside the request in tests, so a test reads their outcome at once.
+    settings.PINGYI_JOBS_IN_THREAD = False
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # PBKDF2 costs ~0.2 s a user; tests create many users and check no password strength.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 
 from orgs.models import Org
 from orgs.scoping import can_manage, restrict_to_scope
+from pingyi import jobs
 from pingyi.console import console_view
 from pingyi.imports import PendingImports, import_list_page, managed_parent, parent_choices
 from pingyi.spreadsheets import EXPIRED_MESSAGE
@@ -136,9 +137,9 @@ def import_confirm(request):
         user=request.user,
         rows_total=pending["rows"],
     )
-    # With a broker a worker runs it and the result page shows its progress; without one
-    # (the embedded default) it runs here, before the redirect.
-    import_roster.delay(record.pk, token)
+    # A worker (or, without a broker, a thread of this process) runs it; the result page
+    # shows its progress.
+    jobs.start(import_roster, record.pk, token)
     return redirect("roster_imports:detail", import_id=record.pk)
 
 

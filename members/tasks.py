@@ -16,7 +16,7 @@ logger = logging.getLogger(__name__)
 def import_roster(import_id: int, token: str) -> str:
     """Run a confirmed roster import from its stashed upload; the record says how it ended.
 
-    Without a broker (the embedded default) this runs inside the confirming request.
+    Without a broker (the embedded default) it runs on a thread of the web process (pingyi.jobs).
     """
     record = RosterImport.objects.select_related("parent", "imported_by").get(pk=import_id)
     try:
