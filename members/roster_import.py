@@ -881,7 +881,7 @@ def apply_roster_plan(
 
 
 def _create_members(rows: Sequence[PlannedRow], *, actor, note: str) -> None:
-    """Insert new members and their ROSTER_CREATED events with one executemany each.
+    """Insert new members and their ROSTER_CREATED events (executemany; COPY on PostgreSQL).
 
     At 100,000 rows the ORM's per-value preparation (bulk_create) costs several times what the
     database does, so the rows are written as plain tuples. The stored forms are those of
@@ -964,6 +964,16 @@ _EVENT_INSERT_COLUMNS = (
 
 def _insert_many(model, columns: Sequence[str], values: list[tuple]) -> None:
     quote = connection.ops.quote_name
+    if connection.vendor == "postgresql":
+        # COPY streams the rows in one round trip: several times faster than executemany.
+        sql = "COPY {table} ({columns}) FROM STDIN".format(
+            table=quote(model._meta.db_table),
+            columns=", ".join(quote(column) for column in columns),
+        )
+        with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+            for row in values:
+                copy.write_row(row)
+        return
     sql = "INSERT INTO {table} ({columns}) VALUES ({params})".format(
         table=quote(model._meta.db_table),
         columns=", ".join(quote(column) for column in columns),
