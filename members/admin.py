@@ -1,6 +1,15 @@
 from django.contrib import admin
+from django.utils.translation import gettext as _
 
-from .models import AuditEvent, CorrectionRequest, Member, MemberTransfer, RosterImport
+from .audit import record_audit
+from .models import (
+    AuditAction,
+    AuditEvent,
+    CorrectionRequest,
+    Member,
+    MemberTransfer,
+    RosterImport,
+)
 
 
 @admin.register(Member)
@@ -12,6 +21,21 @@ class MemberAdmin(admin.ModelAdmin):
     raw_id_fields = ("org", "user")
     exclude = ("id_cipher", "id_hash", "phone_cipher", "phone_hash")
     readonly_fields = ("id_masked", "phone_masked")
+
+    def save_model(self, request, obj, form, change):
+        # Raw edits here are identity changes like any other: they go to the audit log.
+        changes = {
+            field: (form.initial.get(field), form.cleaned_data.get(field))
+            for field in form.changed_data
+        }
+        super().save_model(request, obj, form, change)
+        record_audit(
+            action=AuditAction.EDITED,
+            actor=request.user,
+            member=obj,
+            changes=changes,
+            note=_("数据管理后台") if change else _("数据管理后台新增"),
+        )
 
 
 @admin.register(MemberTransfer)
