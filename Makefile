@@ -63,10 +63,12 @@ bench: setup
 	$(PY) benchmarks/org_tree.py
 	$(PY) benchmarks/roster_import.py
 
-# The same on PostgreSQL, in a database pingyi_bench created and dropped on PG_URL's server.
+# The same on PostgreSQL, in a database pingyi_bench created and dropped on PG_URL's server;
+# plus the roster at province scale (10 million members, ~6 min; PostgreSQL only, it loads by COPY).
 bench-pg: setup
 	DATABASE_URL="$(PG_URL)" $(PY) benchmarks/org_tree.py --postgres
 	DATABASE_URL="$(PG_URL)" $(PY) benchmarks/roster_import.py --postgres
+	DATABASE_URL="$(PG_URL)" $(PY) benchmarks/members_scale.py
 
 screenshots: setup browser-deps
 	PINGYI_SCREENSHOTS=docs/screenshots $(BIN)/pytest -m browser tests/test_browser_tour.py tests/test_browser_member_journey.py

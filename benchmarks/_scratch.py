@@ -28,7 +28,7 @@ def pg_url(database: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, f"/{database}", parts.query, ""))
 
 
-def recreate_pg_database(*, drop_only: bool = False) -> None:
+def recreate_pg_database(*, drop_only: bool = False, database: str = BENCH_DB) -> None:
     import psycopg
 
     try:
@@ -36,9 +36,14 @@ def recreate_pg_database(*, drop_only: bool = False) -> None:
     except psycopg.OperationalError as exc:
         raise SystemExit(f"PostgreSQL does not answer at {pg_url('postgres')}: {exc}") from exc
     with conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+        conn.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
         if not drop_only:
-            conn.execute(f"CREATE DATABASE {BENCH_DB}")
+            conn.execute(f"CREATE DATABASE {database}")
+
+
+def bench_db(args: argparse.Namespace) -> str:
+    """The scratch database's name: pingyi_bench, or the benchmark's own (args.database)."""
+    return getattr(args, "database", None) or BENCH_DB
 
 
 def use_own_database(args: argparse.Namespace) -> Path:
@@ -48,8 +53,9 @@ def use_own_database(args: argparse.Namespace) -> Path:
     os.environ["DJANGO_DEBUG"] = "1"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pingyi.settings")
     if args.postgres:
-        recreate_pg_database()
-        os.environ["DATABASE_URL"] = pg_url(BENCH_DB)
+        if not getattr(args, "reuse", False):  # --reuse: the database a --keep run left
+            recreate_pg_database(database=bench_db(args))
+        os.environ["DATABASE_URL"] = pg_url(bench_db(args))
     else:
         os.environ["DATABASE_URL"] = f"sqlite:///{scratch / 'bench.sqlite3'}"
     return scratch
@@ -60,7 +66,7 @@ def scratch_database(args: argparse.Namespace) -> Iterator[None]:
     """Set Django up on the bench database for the block, and remove the database after it.
 
     A PostgreSQL DATABASE_URL means --postgres (its server is used, never its database);
-    args.keep leaves pingyi_bench in place to look at with psql.
+    args.keep leaves pingyi_bench (or args.database) in place to look at with psql.
     """
     if os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
         args.postgres = True
@@ -77,4 +83,4 @@ def scratch_database(args: argparse.Namespace) -> Iterator[None]:
             from django.db import connections
 
             connections.close_all()
-            recreate_pg_database(drop_only=True)
+            recreate_pg_database(drop_only=True, database=bench_db(args))

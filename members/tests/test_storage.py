@@ -74,3 +74,19 @@ def test_log_records_are_masked(caplog):
 
 def test_member_count(roster):
     assert Member.objects.count() == 3
+
+
+def test_registered_count_covers_the_subtree(roster):
+    from django.utils import timezone
+
+    from accounts.models import User
+    from members.selectors import registered_count
+
+    for member in (roster.li, roster.zhao):
+        member.user = User.objects.create_user(username=f"m{member.pk}")
+        member.registered_at = timezone.now()
+        member.save()
+
+    assert registered_count(roster.city) == 2
+    assert registered_count(roster.town) == 1
+    assert registered_count(roster.town_union_b) == 0
