@@ -24,7 +24,32 @@ class SexChoice(models.TextChoices):
     FEMALE = Sex.FEMALE, _("女")
 
 
-class Member(models.Model):
+class PersonalNumbers:
+    """An ID number and a phone kept as ciphertext, keyed hash (the ID) and masked text.
+
+    Shared by the roster entry and a correction request, which stores the correct numbers the
+    same way.
+    """
+
+    @property
+    def id_number(self) -> str:
+        return crypto.decrypt(self.id_cipher)
+
+    @property
+    def phone(self) -> str:
+        return crypto.decrypt(self.phone_cipher)
+
+    def set_id_number(self, number: str) -> None:
+        self.id_cipher = crypto.encrypt(number)
+        self.id_hash = crypto.lookup_hash("id", number)
+        self.id_masked = mask_id_number(number)
+
+    def set_phone(self, number: str) -> None:
+        self.phone_cipher = crypto.encrypt(number)
+        self.phone_masked = mask_mobile(number) if number else ""
+
+
+class Member(PersonalNumbers, models.Model):
     """A person on a grassroots union's roster; identity = name + 身份证号."""
 
     # Indexed by the (org, id) and (org, registered_at) indexes below, not on its own.
@@ -95,26 +120,12 @@ class Member(models.Model):
         return f"{self.name}（{self.id_masked}）"
 
     @property
-    def id_number(self) -> str:
-        return crypto.decrypt(self.id_cipher)
-
-    @property
-    def phone(self) -> str:
-        return crypto.decrypt(self.phone_cipher)
-
-    @property
     def is_registered(self) -> bool:
         return self.user_id is not None
 
-    def set_id_number(self, number: str) -> None:
-        self.id_cipher = crypto.encrypt(number)
-        self.id_hash = crypto.lookup_hash("id", number)
-        self.id_masked = mask_id_number(number)
-
     def set_phone(self, number: str) -> None:
-        self.phone_cipher = crypto.encrypt(number)
+        super().set_phone(number)
         self.phone_hash = crypto.lookup_hash("phone", number)
-        self.phone_masked = mask_mobile(number) if number else ""
 
 
 class MemberTransfer(models.Model):
@@ -158,7 +169,7 @@ class CorrectionStatus(models.TextChoices):
     REFUSED = "refused", _("已驳回")
 
 
-class CorrectionRequest(models.Model):
+class CorrectionRequest(PersonalNumbers, models.Model):
     """信息更正: a member's request that the roster hold them correctly.
 
     The correct data the member gives is stored like the roster's (encrypted, hashed, masked).
@@ -222,23 +233,6 @@ class CorrectionRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}（{self.get_status_display()}）"
-
-    @property
-    def id_number(self) -> str:
-        return crypto.decrypt(self.id_cipher)
-
-    @property
-    def phone(self) -> str:
-        return crypto.decrypt(self.phone_cipher)
-
-    def set_id_number(self, number: str) -> None:
-        self.id_cipher = crypto.encrypt(number)
-        self.id_hash = crypto.lookup_hash("id", number)
-        self.id_masked = mask_id_number(number)
-
-    def set_phone(self, number: str) -> None:
-        self.phone_cipher = crypto.encrypt(number)
-        self.phone_masked = mask_mobile(number) if number else ""
 
 
 class AuditAction(models.TextChoices):
