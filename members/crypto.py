@@ -14,6 +14,7 @@ import hmac
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 
 class DecryptionError(Exception):
@@ -58,7 +59,7 @@ def decrypt(token: str) -> str:
     except InvalidToken as error:
         # No value in the message: the token is opaque and the value must not leak.
         raise DecryptionError(
-            "存储的个人信息无法用当前密钥解密，请检查 PINGYI_FIELD_KEYS"
+            _("存储的个人信息无法用当前密钥解密，请检查 PINGYI_FIELD_KEYS")
         ) from error
 
 
@@ -70,7 +71,7 @@ def rotate(token: str) -> str:
         return _current_fernet().rotate(token.encode("ascii")).decode("ascii")
     except InvalidToken as error:
         raise DecryptionError(
-            "存储的个人信息无法用当前密钥解密，请检查 PINGYI_FIELD_KEYS"
+            _("存储的个人信息无法用当前密钥解密，请检查 PINGYI_FIELD_KEYS")
         ) from error
 
 

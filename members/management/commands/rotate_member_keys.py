@@ -6,6 +6,7 @@ command, then drop the old key. Lookup hashes do not change (they use PINGYI_LOO
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from members import crypto
 from members.models import CorrectionRequest, Member, RosterImport
@@ -19,11 +20,13 @@ ENCRYPTED = [
 
 
 class Command(BaseCommand):
-    help = "用 PINGYI_FIELD_KEYS 的第一个密钥重新加密全部会员身份证号码、手机号码等个人信息"
+    @property
+    def help(self):  # argparse needs a str: a lazy string would break --help
+        return _("用 PINGYI_FIELD_KEYS 的第一个密钥重新加密全部会员身份证号码、手机号码等个人信息")
 
     def add_arguments(self, parser):
-        parser.add_argument("--dry-run", action="store_true", help="只统计将重新加密的记录数")
-        parser.add_argument("--batch-size", type=int, default=1000, help="每批处理的记录数")
+        parser.add_argument("--dry-run", action="store_true", help=_("只统计将重新加密的记录数"))
+        parser.add_argument("--batch-size", type=int, default=1000, help=_("每批处理的记录数"))
 
     def handle(self, *args, dry_run: bool = False, batch_size: int = 1000, **options):
         total = 0
@@ -31,14 +34,22 @@ class Command(BaseCommand):
             label = model._meta.verbose_name
             if dry_run:
                 count = model.objects.count()
-                self.stdout.write(f"{label}：{count} 条将重新加密")
+                self.stdout.write(
+                    _("%(model)s：%(count)d 条将重新加密") % {"model": label, "count": count}
+                )
                 total += count
                 continue
             count = rotate_model(model, fields, batch_size=batch_size)
-            self.stdout.write(f"{label}：已重新加密 {count} 条")
+            self.stdout.write(
+                _("%(model)s：已重新加密 %(count)d 条") % {"model": label, "count": count}
+            )
             total += count
-        verb = "将重新加密" if dry_run else "已重新加密"
-        self.stdout.write(self.style.SUCCESS(f"合计{verb} {total} 条记录"))
+        summary = (
+            _("合计将重新加密 %(total)d 条记录")
+            if dry_run
+            else _("合计已重新加密 %(total)d 条记录")
+        )
+        self.stdout.write(self.style.SUCCESS(summary % {"total": total}))
 
 
 def rotate_model(model, fields: tuple[str, ...], *, batch_size: int = 1000) -> int:
