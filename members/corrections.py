@@ -180,9 +180,16 @@ def approve_correction(
                 )
             holder = member_by_id_number(number)
             if holder is not None and holder.pk != target.pk:
+                if by is not None and in_scope(by, holder.org):
+                    raise CorrectionError(
+                        _(
+                            "该身份证号码已属于名册中的另一位会员（%(name)s，%(union)s），请核实后处理"
+                        )
+                        % {"name": holder.name, "union": holder.org.name}
+                    )
+                # Outside the decider's subtree the holder is not theirs to learn about.
                 raise CorrectionError(
-                    _("该身份证号码已属于名册中的另一位会员（%(name)s，%(union)s），请核实后处理")
-                    % {"name": holder.name, "union": holder.org.name}
+                    _("该身份证号码已属于其他工会名册中的会员，请联系上级工会或客服核实后处理")
                 )
             before_name, before_number = target.name, target.id_number
             target.name = request.name

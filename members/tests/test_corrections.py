@@ -301,3 +301,18 @@ def test_a_decided_request_cannot_be_decided_again(roster, service_user):
 def test_anonymous_cannot_see_my_requests(roster, client):
     response = client.get(reverse("members:corrections_mine"))
     assert response.status_code == 302 and "login" in response["Location"]
+
+
+def test_the_holder_of_the_id_outside_the_deciders_subtree_is_not_named(roster):
+    w = roster
+    # 李华 (真州镇) asks for 赵明's ID number; 赵明 is on the park's roster, outside the town.
+    request = _file(
+        w.town_union_a, n=3, name="李华", kind=CorrectionKind.NAME_ID_MISMATCH, member=w.li
+    )
+
+    with pytest.raises(CorrectionError) as refused:
+        approve_correction(request=request, by=w.town_admin)
+
+    assert "其他工会" in str(refused.value)
+    assert "赵明" not in str(refused.value)
+    assert "枣林湾" not in str(refused.value)
