@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from ninja import Router, Schema, Status
+from ninja.utils import check_csrf
 
 from accounts.throttle import client_address
 from members import registration
@@ -257,6 +258,14 @@ def _optional_member(request: HttpRequest) -> Member | None:
         if user is None:
             raise ApiRefusal(401, "not_authenticated", _("登录已失效，请重新登录"))
         return registration.member_of(user)
+    # The session acts for the member, so a change it makes must carry the CSRF token, as on
+    # the routes that authenticate with django_auth: another site cannot post in their name.
+    if (
+        request.method not in ("GET", "HEAD", "OPTIONS")
+        and request.user.is_authenticated
+        and check_csrf(request) is not None
+    ):
+        raise ApiRefusal(403, "csrf_failed", _("页面已过期，请刷新后重试"))
     return registration.member_of(request.user)
 
 

@@ -329,14 +329,15 @@ def correction_detail(request, request_id: int):
         )
         if found_by_id is None:
             candidates = roster_candidates(correction)
+    target = correction.member or found_by_id
     return render(
         request,
         "members/console/correction_detail.html",
         {
             "correction": correction,
-            "target": correction.member or found_by_id,
-            "target_in_scope": (correction.member or found_by_id) is not None
-            and in_scope(request.user, (correction.member or found_by_id).org),
+            "target": target,
+            # Outside the admin's subtree the person is not theirs to learn about: no name or union.
+            "target_in_scope": target is not None and in_scope(request.user, target.org),
             "candidates": candidates,
             "can_decide": can_work_corrections(request.user, correction.org),
             "nav": "corrections",

@@ -151,6 +151,12 @@ def _check_decider(by, request: CorrectionRequest) -> None:
         raise CorrectionError(_("您无权处理该工会的更正申请"))
 
 
+def _may_correct(by, member: Member) -> bool:
+    from .permissions import can_work_corrections
+
+    return can_work_corrections(by, member.org)
+
+
 @sensitive_variables("number", "parsed")
 def approve_correction(
     *, request: CorrectionRequest, by, member: Member | None = None, address: str = ""
@@ -173,10 +179,10 @@ def approve_correction(
                 .select_related("org")
                 .get(pk=target.pk)
             )
-            if by is not None and not in_scope(by, target.org):
+            # Corrected through a correction role (not a viewer's), and never named when outside.
+            if by is not None and not _may_correct(by, target):
                 raise CorrectionError(
-                    _("要更正的会员在“%(union)s”，不在您的管理范围内，请联系上级工会或客服处理")
-                    % {"union": target.org.name}
+                    _("要更正的会员不在您可处理的范围内，请联系上级工会或客服处理")
                 )
             holder = member_by_id_number(number)
             if holder is not None and holder.pk != target.pk:

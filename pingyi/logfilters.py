@@ -11,7 +11,8 @@ import re
 # mainland mobile numbers, each standing alone (not inside a longer run of digits).
 _ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{4})\d{10}(\d{3}[\dXx])(?![0-9A-Za-z])")
 _OLD_ID_NUMBER = re.compile(r"(?<!\d)(\d{4})\d{8}(\d{3})(?!\d)")
-_MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+# A mobile may carry +86 / 0086 / 86 before it and a space or hyphen between its groups.
+_MOBILE = re.compile(r"(?<!\d)((?:\+?86|0086)?[ -]?1[3-9]\d[ -]?)\d{4}([ -]?\d{4})(?!\d)")
 
 
 def mask_personal_data(text: str) -> str:
