@@ -6,6 +6,7 @@ the same functions the H5 pages call (members.registration and friends).
 
 from datetime import datetime
 
+from django.contrib.auth import logout as django_logout
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -196,6 +197,8 @@ def logout(request: HttpRequest):
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
         revoke_token(header[7:].strip())
+    else:
+        django_logout(request)  # signed in by the session (its CSRF was checked by django_auth)
     return Status(204, None)
 
 

@@ -218,8 +218,19 @@ def _member_in_scope(request, member_id: int) -> Member:
 
 def _member_page(request, member: Member, revealed: dict | None = None):
     transfers = member.transfers.select_related("from_org", "to_org", "by")
-    corrections = member.corrections.select_related("org", "decided_by").order_by("-submitted_at")
-    events = _labelled(member.audit_events.select_related("actor", "org")[:100])
+    # Correction requests and the audit trail are for those who work corrections (as the queue
+    # and the audit log are); a viewer reads the masked roster entry and its transfers.
+    works_corrections = can_work_corrections(request.user, member.org)
+    corrections = (
+        member.corrections.select_related("org", "decided_by").order_by("-submitted_at")
+        if works_corrections
+        else []
+    )
+    events = (
+        _labelled(member.audit_events.select_related("actor", "org")[:100])
+        if works_corrections
+        else []
+    )
     response = render(
         request,
         "members/console/member_detail.html",
@@ -228,6 +239,7 @@ def _member_page(request, member: Member, revealed: dict | None = None):
             "transfers": transfers,
             "corrections": corrections,
             "events": events,
+            "works_corrections": works_corrections,
             "can_reveal": can_see_personal_data(request.user, member.org),
             "revealed": revealed,
             "nav": "members",

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts.throttle import client_address
 from orgs.models import Org
 from orgs.scoping import can_manage, restrict_to_scope
 from pingyi import jobs
@@ -190,7 +191,7 @@ def refused_xlsx(request, import_id: int):
         org=record.parent,
         note=_("下载名册导入 #%(id)s 被拒绝的 %(count)s 行")
         % {"id": record.pk, "count": record.refused_count},
-        address=request.META.get("REMOTE_ADDR", ""),
+        address=client_address(request),
     )
     return FileResponse(
         io.BytesIO(content),

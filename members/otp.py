@@ -204,13 +204,22 @@ def check_code(*, phone: str, purpose: str, code: str, address: str = "") -> One
         raise CodeWrong(_("验证码错误次数过多，请重新获取"))
     if timezone.now() >= record.expires_at:
         raise CodeExpired(_("验证码已过期，请重新获取"))
+    # Reserve a try before comparing, in one conditional UPDATE: parallel guesses cannot make
+    # more comparisons than the code allows tries, whatever each of them read above.
+    tries = OneTimeCode.objects.filter(pk=record.pk)
+    if not tries.filter(attempts__lt=settings.PINGYI_OTP_MAX_ATTEMPTS).update(
+        attempts=F("attempts") + 1
+    ):
+        raise CodeWrong(_("验证码错误次数过多，请重新获取"))
     expected = _code_hash(phone=phone, purpose=purpose, code=code.strip())
     if not hmac.compare_digest(record.code_hash, expected):
-        spend_attempt(record, address=address)
-        left = settings.PINGYI_OTP_MAX_ATTEMPTS - record.attempts - 1
+        record_address_failure(address)
+        record.refresh_from_db(fields=["attempts"])
+        left = settings.PINGYI_OTP_MAX_ATTEMPTS - record.attempts
         if left <= 0:
             raise CodeWrong(_("验证码不正确，错误次数过多，请重新获取"))
         raise CodeWrong(_("验证码不正确，还可以再试 %(count)d 次") % {"count": left})
+    tries.update(attempts=F("attempts") - 1)  # the right code costs no try
     return record
 
 

@@ -253,7 +253,13 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # Django's own loggers come with handlers of their own (a DEBUG console, mail_admins) that
+    # would bypass the masking filter: they write through ours instead.
+    "loggers": {
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.db.backends": {"level": "WARNING"},
+    },
 }
 
 PINGYI_SITE_NAME = os.environ.get("PINGYI_SITE_NAME", _("工会会员网上评议"))

@@ -67,3 +67,18 @@ def test_the_members_own_page_files_with_its_csrf_token(roster):
 
     assert response.status_code == 201
     assert CorrectionRequest.objects.get().member == roster.li
+
+
+def test_logout_through_the_api_ends_a_session_too(roster, client):
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    user = get_user_model().objects.create_user(username=f"m{roster.li.pk}")
+    roster.li.user, roster.li.registered_at = user, timezone.now()
+    roster.li.save()
+    client.force_login(user)
+
+    response = client.post("/api/v1/members/logout")
+
+    assert response.status_code == 204
+    assert client.get("/api/v1/members/me").status_code == 401

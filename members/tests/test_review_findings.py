@@ -87,3 +87,77 @@ def test_log_filter_masks_phones_written_as_members_type_them(phone):
 
     assert "1234" in record.getMessage()
     assert "0514" not in record.getMessage()
+
+
+def test_tries_spent_by_parallel_guesses_stop_a_code_even_when_read_earlier(roster, sms_outbox):
+    """A guess that read the code's tries before parallel guesses spent them is still refused."""
+    import re
+    from unittest import mock
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from members import otp, registration
+    from members.models import OneTimeCode
+
+    registration.send_code(phone="13905141234", purpose="register")
+    code = re.search(r"\d{6}", sms_outbox[-1].message).group()
+    real_now = timezone.now
+
+    def others_guess_meanwhile():
+        # Between this request's read and its comparison, other requests spend every try.
+        OneTimeCode.objects.update(attempts=settings.PINGYI_OTP_MAX_ATTEMPTS)
+        return real_now()
+
+    with (
+        mock.patch("members.otp.timezone.now", side_effect=others_guess_meanwhile),
+        pytest.raises(otp.CodeWrong, match="错误次数过多"),
+    ):
+        otp.check_code(phone="13905141234", purpose="register", code=code)
+
+
+def test_the_right_code_costs_no_try(roster, sms_outbox):
+    import re
+
+    from members import otp, registration
+    from members.models import OneTimeCode
+
+    registration.send_code(phone="13905141234", purpose="register")
+    code = re.search(r"\d{6}", sms_outbox[-1].message).group()
+
+    otp.check_code(phone="13905141234", purpose="register", code=code)
+
+    assert OneTimeCode.objects.get().attempts == 0
+
+
+def test_a_viewer_reads_the_member_but_not_their_corrections_or_audit_trail(roster, login):
+    w = roster
+    file_correction(
+        kind=CorrectionKind.WRONG_DETAILS,
+        name="李桦",
+        id_number=fake_id_number(1),
+        phone="13905141234",
+        org=w.town_union_a,
+        member=w.li,
+    )
+
+    as_viewer = login(w.viewer).get(f"/console/members/{w.li.pk}/").content.decode()
+    as_admin = login(w.town_admin).get(f"/console/members/{w.li.pk}/").content.decode()
+
+    assert "李华" in as_viewer
+    assert "李桦" not in as_viewer and "个人信息操作日志" not in as_viewer
+    assert "李桦" in as_admin and "个人信息操作日志" in as_admin
+
+
+def test_djangos_own_loggers_write_through_the_masking_filter(caplog):
+    import logging.config
+
+    from django.conf import settings
+
+    logging.config.dictConfig(settings.LOGGING)
+    handlers = logging.getLogger("django.request").parent.handlers
+
+    assert handlers
+    assert all(
+        any(type(f).__name__ == "MaskPersonalData" for f in handler.filters) for handler in handlers
+    )
