@@ -23,7 +23,7 @@ demo: setup
 	$(PY) manage.py load_demo
 
 run: demo
-	@$(PY) manage.py demo_logins
+	@$(PY) manage.py demo_logins --url http://$(HOST):$(PORT)/
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 browser-deps:
