@@ -18,3 +18,9 @@ class BearerToken(HttpBearer):
 bearer_token = BearerToken()
 # Tried in order: a token when the request carries one, else the session (with its CSRF check).
 token_or_session = [bearer_token, django_auth]
+
+
+def bearer_token_of(request) -> str | None:
+    """The token of the request's `Authorization: Bearer …` header, or None without one."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else None

@@ -35,7 +35,7 @@ from members.transfer import (
 )
 from orgs.selectors import ancestors_of
 
-from .auth import token_or_session
+from .auth import bearer_token_of, token_or_session
 from .errors import ApiRefusal
 
 router = Router(tags=[gettext_lazy("会员")])
@@ -194,9 +194,9 @@ def login(request: HttpRequest, payload: LoginIn):
     summary=gettext_lazy("注销当前令牌"),
 )
 def logout(request: HttpRequest):
-    header = request.headers.get("Authorization", "")
-    if header.lower().startswith("bearer "):
-        revoke_token(header[7:].strip())
+    token = bearer_token_of(request)
+    if token is not None:
+        revoke_token(token)
     else:
         django_logout(request)  # signed in by the session (its CSRF was checked by django_auth)
     return Status(204, None)
@@ -255,9 +255,9 @@ class CorrectionOut(Schema):
 
 def _optional_member(request: HttpRequest) -> Member | None:
     """The member calling, by token or session, on routes open to visitors too."""
-    header = request.headers.get("Authorization", "")
-    if header.lower().startswith("bearer "):
-        user = user_for_token(header[7:].strip())
+    token = bearer_token_of(request)
+    if token is not None:
+        user = user_for_token(token)
         if user is None:
             raise ApiRefusal(401, "not_authenticated", _("登录已失效，请重新登录"))
         return registration.member_of(user)

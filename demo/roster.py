@@ -155,14 +155,15 @@ def _units(root: Org, rng: random.Random) -> list[list[tuple[Org, int]]]:
         # recorded so that each union's registration rate reads against its roster.
         sizes = [own.get(u.pk, 0) for u in unions]
         if len(own) != len(unions) or sum(sizes) != reported:
-            sizes = _split(reported, len(unions), rng)
+            sizes = split_total(reported, len(unions), rng)
             for union, size in zip(unions, sizes, strict=True):
                 set_reported_members(org=union, year=YEAR, count=size)
         out.append(list(zip(unions, sizes, strict=True)))
     return out
 
 
-def _split(total: int, parts: int, rng: random.Random) -> list[int]:
+def split_total(total: int, parts: int, rng: random.Random) -> list[int]:
+    """Split a unit's reported members over its grassroots unions, summing exactly."""
     weights = [rng.uniform(0.5, 2.0) for _part in range(parts)]
     shares = [int(total * w / sum(weights)) for w in weights]
     shares[0] += total - sum(shares)

@@ -23,7 +23,7 @@ from orgs.models import Org, OrgKind
 from orgs.selectors import children_of, within
 from orgs.services import create_child_org, create_root_org, set_reported_members
 
-from .roster import demo_roster_exists, load_demo_roster
+from .roster import demo_roster_exists, load_demo_roster, split_total
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 TASK_TABLE = DATA_DIR / "yizheng_2022_task_table.csv"
@@ -78,14 +78,6 @@ def _grassroots_names(unit: Org, rng: random.Random) -> list[str]:
     return [f"{prefix}{word}工会" for word in words[:count]]
 
 
-def _split(total: int, parts: int, rng: random.Random) -> list[int]:
-    """Split a unit's reported members over its grassroots unions, summing exactly."""
-    weights = [rng.uniform(0.5, 2.0) for _part in range(parts)]
-    shares = [int(total * w / sum(weights)) for w in weights]
-    shares[0] += total - sum(shares)
-    return shares
-
-
 def demo_logins() -> list[DemoLogin]:
     """The demo's logins; org names are the demo's data, roles and notes read as the UI does."""
     return [
@@ -136,7 +128,7 @@ def load_demo(*, seed: int = 2022, members_per_union_cap: int | None = None) -> 
     for unit in children_of(root):
         reported = unit.reported.get(year=campaign.year).count
         names = _grassroots_names(unit, rng)
-        shares = _split(reported, len(names), rng)
+        shares = split_total(reported, len(names), rng)
         for seq, (name, share) in enumerate(zip(names, shares, strict=True), start=1):
             union = create_child_org(parent=unit, name=name, kind=OrgKind.GRASSROOTS, seq=seq)
             set_reported_members(org=union, year=campaign.year, count=share)

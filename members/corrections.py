@@ -22,6 +22,7 @@ from . import crypto
 from .audit import record_audit
 from .identity import IdentityError, parse_id_number, parse_mobile, parse_name
 from .models import AuditAction, CorrectionKind, CorrectionRequest, CorrectionStatus, Member
+from .permissions import can_work_corrections
 from .selectors import member_by_id_number
 from .services import add_member
 from .sms import SmsError, send_sms
@@ -145,16 +146,8 @@ def _lock_pending(request: CorrectionRequest) -> CorrectionRequest:
 
 
 def _check_decider(by, request: CorrectionRequest) -> None:
-    from .permissions import can_work_corrections
-
     if by is not None and not can_work_corrections(by, request.org):
         raise CorrectionError(_("您无权处理该工会的更正申请"))
-
-
-def _may_correct(by, member: Member) -> bool:
-    from .permissions import can_work_corrections
-
-    return can_work_corrections(by, member.org)
 
 
 @sensitive_variables("number", "parsed")
@@ -180,7 +173,7 @@ def approve_correction(
                 .get(pk=target.pk)
             )
             # Corrected through a correction role (not a viewer's), and never named when outside.
-            if by is not None and not _may_correct(by, target):
+            if by is not None and not can_work_corrections(by, target.org):
                 raise CorrectionError(
                     _("要更正的会员不在您可处理的范围内，请联系上级工会或客服处理")
                 )

@@ -3,12 +3,11 @@
 Both rules follow the roles' scope (orgs.scoping): a role at an org reaches its whole subtree.
 """
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from accounts.models import MANAGING_ROLES, RoleKind
 from orgs.models import Org
-from orgs.scoping import scope_roots
-from orgs.selectors import within
+from orgs.scoping import in_scope, restrict_to_scope
 
 # Admins who manage a union's roster, and service staff (客服) who correct identities.
 CORRECTION_ROLES = frozenset(MANAGING_ROLES | {RoleKind.SERVICE})
@@ -19,25 +18,14 @@ PERSONAL_DATA_ROLES = CORRECTION_ROLES
 
 def can_work_corrections(user, org: Org) -> bool:
     """May the user approve or refuse correction requests of this union?"""
-    return any(root.contains(org) for root in scope_roots(user, CORRECTION_ROLES))
+    return in_scope(user, org, CORRECTION_ROLES)
 
 
 def can_see_personal_data(user, org: Org) -> bool:
     """May the user reveal a full ID number or phone of a member of this union (audited)?"""
-    return any(root.contains(org) for root in scope_roots(user, PERSONAL_DATA_ROLES))
-
-
-def restrict_to_roles(queryset: QuerySet, user, kinds, *, org_field: str = "org") -> QuerySet:
-    """Like orgs.scoping.restrict_to_scope, but only through roles of the given kinds."""
-    roots = scope_roots(user, kinds)
-    if not roots:
-        return queryset.none()
-    q = Q(pk__in=[])
-    for root in roots:
-        q |= within(root, f"{org_field}__path")
-    return queryset.filter(q)
+    return in_scope(user, org, PERSONAL_DATA_ROLES)
 
 
 def corrections_scope(queryset: QuerySet, user) -> QuerySet:
     """Correction requests (or audit events) of the user's correction roles' subtrees."""
-    return restrict_to_roles(queryset, user, CORRECTION_ROLES)
+    return restrict_to_scope(queryset, user, kinds=CORRECTION_ROLES)

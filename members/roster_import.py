@@ -33,6 +33,7 @@ from pingyi.spreadsheets import SpreadsheetError, Table, cell_text, is_blank
 from pingyi.xlsx import Column, OfficeSheet, office_xlsx
 
 from . import crypto
+from .audit import masked_changes
 from .identity import (
     IdentityError,
     Sex,
@@ -923,7 +924,7 @@ def _create_members(rows: Sequence[PlannedRow], *, actor, note: str) -> None:
             new_ids[row.id_hash],
             row.org_id,
             json.dumps(
-                {"name": ["", row.name], "id_number": ["", mask_id_number(row.id_number)]},
+                masked_changes({"name": ("", row.name), "id_number": ("", row.id_number)}),
                 ensure_ascii=False,
             ),
             note,

@@ -63,26 +63,30 @@ def orgs_in_scope(user) -> QuerySet[Org]:
     return Org.objects.filter(_paths_q(roots, "path"))
 
 
-def restrict_to_scope(queryset: QuerySet, user, *, org_field: str = "org") -> QuerySet:
-    """Limit any queryset with a foreign key to Org to the user's subtrees."""
-    roots = scope_roots(user)
+def restrict_to_scope(
+    queryset: QuerySet, user, *, org_field: str = "org", kinds: Iterable[str] | None = None
+) -> QuerySet:
+    """Limit any queryset with a foreign key to Org to the user's subtrees (through roles of
+    the given kinds, or any role)."""
+    roots = scope_roots(user, kinds)
     if not roots:
         return queryset.none()
     return queryset.filter(_paths_q(roots, f"{org_field}__path"))
 
 
-def in_scope(user, org: Org) -> bool:
-    return any(root.contains(org) for root in scope_roots(user))
+def in_scope(user, org: Org, kinds: Iterable[str] | None = None) -> bool:
+    """Does one of the user's roles (of the given kinds, or any) reach this org?"""
+    return any(root.contains(org) for root in scope_roots(user, kinds))
 
 
 def can_manage(user, org: Org) -> bool:
     """May the user change data of this org (orgs, reported members, targets, imports)?"""
-    return any(root.contains(org) for root in scope_roots(user, MANAGING_ROLES))
+    return in_scope(user, org, MANAGING_ROLES)
 
 
 def can_run_campaigns(user, org: Org) -> bool:
     """May the user create or configure campaigns run by this org?"""
-    return any(root.contains(org) for root in scope_roots(user, CAMPAIGN_ROLES))
+    return in_scope(user, org, CAMPAIGN_ROLES)
 
 
 def get_org_in_scope_or_404(user, **lookup) -> Org:
