@@ -139,3 +139,44 @@ def login(client):
         return client
 
     return _login
+
+
+def register_member_account(member):
+    """Give a roster member a verified account, as registration would; returns the member."""
+    from django.utils import timezone
+
+    from members.models import Member
+
+    user = User.objects.create_user(
+        username=f"m{member.pk}", password=None, display_name=member.name
+    )
+    Member.objects.filter(pk=member.pk).update(user=user, registered_at=timezone.now())
+    member.refresh_from_db()
+    return member
+
+
+@pytest.fixture
+def open_campaign(world):
+    """A campaign of the city open now (it began 30 days ago and ends in 30 days)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    return create_campaign(
+        org=world.city,
+        name="2026年会员网上评议",
+        year=2022,
+        starts_at=now - timedelta(days=30),
+        ends_at=now + timedelta(days=30),
+    )
+
+
+@pytest.fixture
+def evaluators(roster, open_campaign):
+    """李华 and 赵明 registered, 王芳 not; the city's campaign open now (world.open_campaign)."""
+    w = roster
+    w.open_campaign = open_campaign
+    register_member_account(w.li)
+    register_member_account(w.zhao)
+    return w

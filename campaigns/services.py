@@ -151,9 +151,12 @@ def save_questionnaire(*, campaign: Campaign, entries: list[dict]) -> None:
     """Apply an edited questionnaire: labels and order of existing questions, new items, removals.
 
     Each entry: {"id": int | None, "label": str, "position": int, "delete": bool}. The overall
-    and suggestion questions may be relabelled and moved but never removed.
+    and suggestion questions may be relabelled and moved but never removed. Once members have
+    evaluated, what they answered stays as they read it: no question is reworded and no rated
+    item removed (QuestionnaireLocked); items may still be added and reordered.
     """
     existing = {q.pk: q for q in campaign.questions.all()}
+    check_questionnaire_change(campaign=campaign, existing=existing, entries=entries)
     for entry in entries:
         question = existing.get(entry.get("id")) if entry.get("id") else None
         label = (entry.get("label") or "").strip()
@@ -172,3 +175,31 @@ def save_questionnaire(*, campaign: Campaign, entries: list[dict]) -> None:
         question.label = label or question.label
         question.position = entry["position"]
         question.save(update_fields=["label", "position"])
+
+
+class QuestionnaireLocked(Exception):
+    """A change that would alter what members have already answered."""
+
+
+def check_questionnaire_change(*, campaign: Campaign, existing: dict, entries: list[dict]) -> None:
+    if not campaign.evaluations.exists():
+        return
+    refusals = []
+    rated = set(
+        Question.objects.filter(campaign=campaign, answers__isnull=False)
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+    for entry in entries:
+        question = existing.get(entry.get("id"))
+        if question is None:
+            continue
+        label = (entry.get("label") or "").strip()
+        if entry.get("delete") and question.kind == QuestionKind.ITEM and question.pk in rated:
+            refusals.append(_("“%(label)s”已有会员评分，不能删除。") % {"label": question.label})
+        elif label and label != question.label:
+            refusals.append(
+                _("已有会员提交评议，“%(label)s”的题目不能再修改。") % {"label": question.label}
+            )
+    if refusals:
+        raise QuestionnaireLocked(" ".join(refusals))

@@ -15,7 +15,13 @@ from pingyi.console import console_view
 from .forms import CampaignForm
 from .models import Campaign, QuestionKind
 from .selectors import visible_campaigns
-from .services import SEED_TARGET_RATES, create_campaign, save_questionnaire, set_target_rates
+from .services import (
+    SEED_TARGET_RATES,
+    QuestionnaireLocked,
+    create_campaign,
+    save_questionnaire,
+    set_target_rates,
+)
 
 
 def _get_campaign(user, campaign_id: int) -> Campaign:
@@ -190,9 +196,13 @@ def questionnaire_edit(request, campaign_id: int):
             last = max((q.position for q in questions), default=0)
             entries.append({"id": None, "label": new_label, "position": last, "delete": False})
         if not errors:
-            save_questionnaire(campaign=campaign, entries=entries)
-            messages.success(request, _("问卷已保存。"))
-            return redirect("campaigns:questionnaire", campaign_id=campaign.pk)
+            try:
+                save_questionnaire(campaign=campaign, entries=entries)
+            except QuestionnaireLocked as refusal:
+                errors.append(str(refusal))
+            else:
+                messages.success(request, _("问卷已保存。"))
+                return redirect("campaigns:questionnaire", campaign_id=campaign.pk)
     return render(
         request,
         "campaigns/questionnaire.html",

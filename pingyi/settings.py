@@ -83,6 +83,10 @@ PINGYI_SERVICE_CONTACTS = [
 # Bearer tokens of the API (the mobile app logs in once and keeps its token this many days).
 PINGYI_API_TOKEN_DAYS = int(os.environ.get("PINGYI_API_TOKEN_DAYS", "30"))
 
+# Evaluation counters: each org's daily count is split over this many rows, so that a
+# province's submissions do not all wait on the root's row (evaluations.counters).
+PINGYI_COUNTER_SHARDS = int(os.environ.get("PINGYI_COUNTER_SHARDS", "8"))
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
@@ -101,6 +105,7 @@ INSTALLED_APPS = [
     "orgs",
     "members",
     "campaigns",
+    "evaluations",
     "reports",
     "api",
     "demo",

@@ -1,0 +1,144 @@
+"""Per-org, per-day evaluation counts, kept in the submitting transaction and recounted on demand.
+
+Each submission adds one to its union's row and to each ancestor's row up to the campaign's org
+(a union's figure includes its subtree, DESIGN.md), picking one of a few shards per row at
+random so that no single row is locked by every submission of a province. Reads sum shards.
+"""
+
+import random
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Count, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from campaigns.models import Campaign
+from orgs.models import Org
+
+from .models import DailyCount, Evaluation, counter_shards
+
+
+def chain_paths(campaign: Campaign, path: str) -> list[str]:
+    """Paths from the campaign's org down to the org at `path`, both included, top first."""
+    top = len(campaign.org.path)
+    return [path[:i] for i in range(top, len(path) + 1, Org.steplen)]
+
+
+def add_submission(*, campaign: Campaign, day: date, org_ids: list[int]) -> None:
+    """Count one evaluation on `day` for every org of its chain (ids top first).
+
+    One upsert statement; rows are taken top-down, so two submissions never wait on each
+    other in opposite orders.
+    """
+    shards = counter_shards()
+    table = DailyCount._meta.db_table
+    rows = [(campaign.pk, org_id, day, random.randrange(shards), 1) for org_id in org_ids]
+    placeholders = ", ".join(["(%s, %s, %s, %s, %s)"] * len(rows))
+    params = [value for row in rows for value in row]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (campaign_id, org_id, day, shard, count) "
+            f"VALUES {placeholders} "
+            f"ON CONFLICT (campaign_id, org_id, day, shard) "
+            f"DO UPDATE SET count = {table}.count + excluded.count",
+            params,
+        )
+
+
+def evaluated_counts(*, campaign: Campaign, org_ids: list[int]) -> dict[int, int]:
+    """Evaluations of each org's subtree in the campaign (0 where none)."""
+    rows = (
+        DailyCount.objects.filter(campaign=campaign, org_id__in=org_ids)
+        .values_list("org_id")
+        .annotate(total=Sum("count"))
+    )
+    found = dict(rows)
+    return {org_id: found.get(org_id, 0) for org_id in org_ids}
+
+
+def daily_series(*, campaign: Campaign, org: Org) -> list[tuple[date, int]]:
+    """(day, evaluations that day) for an org's subtree, in day order, days without any left out."""
+    rows = (
+        DailyCount.objects.filter(campaign=campaign, org=org)
+        .values_list("day")
+        .annotate(total=Sum("count"))
+        .order_by("day")
+    )
+    return list(rows)
+
+
+def _local_zone():
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def fresh_counts(campaign: Campaign) -> dict[tuple[int, date], int]:
+    """(org, day) → evaluations, computed from the evaluations themselves."""
+    by_leaf = (
+        Evaluation.objects.filter(campaign=campaign)
+        .annotate(day=TruncDate("submitted_at", tzinfo=_local_zone()))
+        .values_list("org_id", "day")
+        .annotate(n=Count("pk"))
+    )
+    leaf_totals: dict[int, Counter] = defaultdict(Counter)
+    for org_id, day, n in by_leaf:
+        leaf_totals[org_id][day] += n
+    paths = dict(Org.objects.filter(pk__in=leaf_totals.keys()).values_list("pk", "path"))
+    needed = {p for path in paths.values() for p in chain_paths(campaign, path)}
+    ids = dict(Org.objects.filter(path__in=needed).values_list("path", "pk"))
+    out: Counter = Counter()
+    for org_id, days in leaf_totals.items():
+        for path in chain_paths(campaign, paths[org_id]):
+            for day, n in days.items():
+                out[(ids[path], day)] += n
+    return dict(out)
+
+
+def stored_counts(campaign: Campaign) -> dict[tuple[int, date], int]:
+    rows = (
+        DailyCount.objects.filter(campaign=campaign)
+        .values_list("org_id", "day")
+        .annotate(total=Sum("count"))
+    )
+    return {(org_id, day): total for org_id, day, total in rows if total}
+
+
+@dataclass
+class Drift:
+    org_id: int
+    day: date
+    stored: int
+    counted: int
+
+
+def recount(campaign: Campaign) -> list[Drift]:
+    """Every (org, day) whose stored count differs from a count of the evaluations."""
+    fresh, stored = fresh_counts(campaign), stored_counts(campaign)
+    return [
+        Drift(org_id, day, stored.get((org_id, day), 0), fresh.get((org_id, day), 0))
+        for org_id, day in sorted(fresh.keys() | stored.keys(), key=lambda k: (k[1], k[0]))
+        if fresh.get((org_id, day), 0) != stored.get((org_id, day), 0)
+    ]
+
+
+@transaction.atomic
+def rebuild_counts(campaign: Campaign) -> int:
+    """Replace the campaign's counters by a fresh count (one shard per row). Rows stored."""
+    fresh = fresh_counts(campaign)
+    DailyCount.objects.filter(campaign=campaign).delete()
+    created = DailyCount.objects.bulk_create(
+        [
+            DailyCount(campaign=campaign, org_id=org_id, day=day, shard=0, count=n)
+            for (org_id, day), n in fresh.items()
+        ],
+        batch_size=5000,
+    )
+    return len(created)
+
+
+def local_day(moment) -> date:
+    return timezone.localtime(moment).date()

@@ -1,0 +1,45 @@
+"""manage.py recount_evaluations [--campaign ID] [--fix]: compare the counters with a recount."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from campaigns.models import Campaign
+from evaluations import counters
+from orgs.models import Org
+
+
+class Command(BaseCommand):
+    help = "从评议记录重新计数，报告与每日计数器不一致之处；加 --fix 以重新计数为准。"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--campaign", type=int, help="评议活动编号（默认全部）")
+        parser.add_argument("--fix", action="store_true", help="以重新计数的结果替换计数器")
+
+    def handle(self, *args, campaign=None, fix=False, **options):
+        campaigns = Campaign.objects.select_related("org").order_by("pk")
+        if campaign is not None:
+            campaigns = campaigns.filter(pk=campaign)
+            if not campaigns:
+                raise CommandError(f"没有编号为 {campaign} 的评议活动")
+        differences = 0
+        for item in campaigns:
+            drifts = counters.recount(item)
+            differences += len(drifts)
+            if not drifts:
+                self.stdout.write(f"{item.name}（编号 {item.pk}）：计数一致")
+                continue
+            names = dict(
+                Org.objects.filter(pk__in={d.org_id for d in drifts}).values_list("pk", "name")
+            )
+            self.stdout.write(f"{item.name}（编号 {item.pk}）：{len(drifts)} 处不一致")
+            for d in drifts[:50]:
+                self.stdout.write(
+                    f"  {names.get(d.org_id, d.org_id)} {d.day:%Y-%m-%d}："
+                    f"计数器 {d.stored}，实际 {d.counted}"
+                )
+            if len(drifts) > 50:
+                self.stdout.write(f"  ……另有 {len(drifts) - 50} 处")
+            if fix:
+                rows = counters.rebuild_counts(item)
+                self.stdout.write(self.style.SUCCESS(f"  已按实际重新计数（{rows} 行）"))
+        if differences and not fix:
+            raise CommandError(f"共 {differences} 处不一致；加 --fix 以实际计数为准")

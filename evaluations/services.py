@@ -1,0 +1,198 @@
+"""Submitting an evaluation: the one function the H5 form, the API and the demo call."""
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from campaigns.models import Campaign, NegativeRule, QuestionKind, Rating
+from orgs.models import Org
+
+from . import counters
+from .models import Answer, Channel, Evaluation, SubmissionTrace
+from .rules import InvalidAnswers, RequestKeyReused, check_can_evaluate
+
+REQUEST_KEY_MAX = 64
+
+
+@dataclass
+class Submitted:
+    evaluation: Evaluation
+    created: bool
+
+
+@dataclass
+class Answers:
+    """What the member filled in, already read from the form or the JSON body."""
+
+    overall: int | None
+    ratings: dict[int, int | None]  # question id → 1..5, or None when left unrated
+    suggestion: str = ""
+    return_visit: bool = False
+
+
+def clean_suggestion(text: str | None) -> str:
+    """As written, minus what no one typed: surrounding blanks, \\r of \\r\\n, NUL characters."""
+    return (text or "").replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "").strip()
+
+
+def validate_answers(campaign: Campaign, answers: Answers) -> tuple[int, dict[int, int], str]:
+    """The overall, the item ratings by question id and the suggestion, or InvalidAnswers
+    naming every field at fault."""
+    questions = {q.pk: q for q in campaign.questions.all()}
+    items = {pk: q for pk, q in questions.items() if q.kind == QuestionKind.ITEM}
+    suggestion_q = next((q for q in questions.values() if q.kind == QuestionKind.SUGGESTION), None)
+    overall_q = next((q for q in questions.values() if q.kind == QuestionKind.OVERALL), None)
+    errors: dict[str, str] = {}
+
+    if answers.overall in (None, ""):
+        errors["overall"] = _("请选择“%(label)s”。") % {
+            "label": overall_q.label if overall_q else _("工作总体满意度")
+        }
+    elif answers.overall not in Rating.values:
+        errors["overall"] = _("“工作总体满意度”的评分应为 1 至 5 星，收到的是 %(value)s。") % {
+            "value": answers.overall
+        }
+
+    ratings: dict[int, int] = {}
+    for question_id, rating in answers.ratings.items():
+        question = items.get(question_id)
+        if question is None:
+            errors[f"item_{question_id}"] = _("本次评议没有编号为 %(id)s 的分项。") % {
+                "id": question_id
+            }
+        elif rating in (None, ""):
+            continue
+        elif rating not in Rating.values:
+            errors[f"item_{question_id}"] = _(
+                "“%(label)s”的评分应为 1 至 5 星，收到的是 %(value)s。"
+            ) % {
+                "label": question.label,
+                "value": rating,
+            }
+        else:
+            ratings[question_id] = rating
+
+    suggestion = clean_suggestion(answers.suggestion)
+    limit = suggestion_q.max_length if suggestion_q else 500
+    if len(suggestion) > limit:
+        errors["suggestion"] = _("建议最多 %(limit)s 字，您写了 %(count)s 字。") % {
+            "limit": limit,
+            "count": len(suggestion),
+        }
+    if errors:
+        raise InvalidAnswers(errors)
+    return answers.overall, ratings, suggestion
+
+
+def is_negative(campaign: Campaign, overall: int, ratings: dict[int, int]) -> bool:
+    """The campaign's rule (DESIGN.md 差评): 不满意 or 非常不满意."""
+    if overall <= Rating.DISSATISFIED:
+        return True
+    if campaign.negative_rule == NegativeRule.OVERALL_OR_ITEM:
+        return any(r <= Rating.DISSATISFIED for r in ratings.values())
+    return False
+
+
+def device_hint(user_agent: str) -> str:
+    return hashlib.sha256(user_agent.encode()).hexdigest()[:32] if user_agent else ""
+
+
+def submit_evaluation(
+    *,
+    member,
+    campaign: Campaign,
+    answers: Answers,
+    channel: str = Channel.H5,
+    request_key: str = "",
+    address: str | None = None,
+    user_agent: str = "",
+    form_opened_at: datetime | None = None,
+    now: datetime | None = None,
+) -> Submitted:
+    """Store the member's evaluation and count it, or answer with the one already stored.
+
+    A double tap, a retry and a concurrent request all end with one row: the database's
+    unique (campaign, member) decides, and the loser reads the winner's evaluation. A request
+    key reused for another campaign is refused.
+    """
+    now = now or timezone.now()
+    request_key = (request_key or "")[:REQUEST_KEY_MAX]
+    if request_key:
+        earlier = Evaluation.objects.filter(member=member, request_key=request_key).first()
+        if earlier is not None:
+            if earlier.campaign_id != campaign.pk:
+                raise RequestKeyReused(_("该请求标识已用于另一次评议，请换一个后重试。"))
+            return Submitted(earlier, created=False)
+    existing = Evaluation.objects.filter(campaign=campaign, member=member).first()
+    if existing is not None:
+        return Submitted(existing, created=False)
+
+    check_can_evaluate(member, campaign, now)
+    overall, ratings, suggestion = validate_answers(campaign, answers)
+    try:
+        with transaction.atomic():
+            evaluation = _store(
+                member=member,
+                campaign=campaign,
+                overall=overall,
+                ratings=ratings,
+                suggestion=suggestion,
+                return_visit=bool(answers.return_visit),
+                channel=channel,
+                request_key=request_key,
+                submitted_at=now,
+            )
+            SubmissionTrace.objects.create(
+                evaluation=evaluation,
+                address=address or None,
+                device=device_hint(user_agent),
+                form_opened_at=form_opened_at,
+            )
+    except IntegrityError:
+        # Another request of this member won the race; answer with what it stored.
+        existing = Evaluation.objects.filter(campaign=campaign, member=member).first()
+        if existing is None:
+            raise
+        return Submitted(existing, created=False)
+    return Submitted(evaluation, created=True)
+
+
+def _store(
+    *,
+    member,
+    campaign,
+    overall,
+    ratings,
+    suggestion,
+    return_visit,
+    channel,
+    request_key,
+    submitted_at,
+) -> Evaluation:
+    evaluation = Evaluation.objects.create(
+        campaign=campaign,
+        member=member,
+        org_id=member.org_id,
+        overall=overall,
+        suggestion=suggestion,
+        return_visit=return_visit,
+        is_negative=is_negative(campaign, overall, ratings),
+        submitted_at=submitted_at,
+        channel=channel,
+        request_key=request_key,
+    )
+    Answer.objects.bulk_create(
+        [Answer(evaluation=evaluation, question_id=q, rating=r) for q, r in ratings.items()]
+    )
+    paths = counters.chain_paths(campaign, member.org.path)
+    ids = dict(Org.objects.filter(path__in=paths).values_list("path", "pk"))
+    counters.add_submission(
+        campaign=campaign,
+        day=counters.local_day(submitted_at),
+        org_ids=[ids[p] for p in paths],
+    )
+    return evaluation
