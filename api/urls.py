@@ -9,10 +9,11 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from .auth import token_or_session
 from .errors import ApiRefusal
+from .evaluations import router as evaluations_router
 from .members import router as members_router
 from .routes import router
 
@@ -27,6 +28,7 @@ api = NinjaAPI(
 )
 api.add_router("/", router)
 api.add_router("/", members_router)
+api.add_router("/", evaluations_router)
 
 
 def error(request, status: int, code: str, message: str, **extra):
@@ -57,3 +59,11 @@ def invalid(request, exc):
 @api.exception_handler(ApiRefusal)
 def refused(request, exc):
     return error(request, exc.status, exc.code, exc.message, **exc.extra)
+
+
+@api.exception_handler(HttpError)
+def http_error(request, exc):
+    # django-ninja answers a failed CSRF check of a session POST with HttpError(403).
+    if exc.status_code == 403 and "csrf" in str(exc).lower():
+        return error(request, 403, "csrf_failed", _("页面已过期或缺少安全校验，请刷新后重试"))
+    return error(request, exc.status_code, "http_error", str(exc))

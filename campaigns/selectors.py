@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from evaluations.counters import evaluated_counts
 from orgs.models import Org
 from orgs.scoping import scope_roots
 from orgs.selectors import ancestor_paths, children_of, within
@@ -58,6 +59,13 @@ def stored_figures(*, campaign: Campaign, orgs: list[Org]) -> dict[int, OrgFigur
 class UnitRow:
     org: Org
     figures: OrgFigures
+    evaluated: int = 0
+
+    @property
+    def completion(self) -> float | None:
+        """完成率: evaluated ÷ target (None without a target)."""
+        target = self.figures.target
+        return self.evaluated / target if target else None
 
 
 @dataclass
@@ -71,6 +79,15 @@ class UnitTable:
     total_reported: int
     total_target: int
     warnings: list[str]
+    own_evaluated: int = 0
+
+    @property
+    def total_evaluated(self) -> int:
+        return sum(r.evaluated for r in self.rows)
+
+    @property
+    def own_completion(self) -> float | None:
+        return self.own_evaluated / self.own.target if self.own.target else None
 
     @property
     def undistributed(self) -> int | None:
@@ -82,11 +99,15 @@ class UnitTable:
 
 def unit_table(*, campaign: Campaign | None, parent: Org) -> UnitTable:
     children = list(children_of(parent))
+    evaluated: dict[int, int] = {}
     if campaign is None:
         figures = {o.pk: OrgFigures(o.pk, o.path, o.depth, o.kind) for o in [parent, *children]}
     else:
         figures = stored_figures(campaign=campaign, orgs=[parent, *children])
-    rows = [UnitRow(org=c, figures=figures[c.pk]) for c in children]
+        evaluated = evaluated_counts(campaign=campaign, org_ids=list(figures))
+    rows = [
+        UnitRow(org=c, figures=figures[c.pk], evaluated=evaluated.get(c.pk, 0)) for c in children
+    ]
     return UnitTable(
         parent=parent,
         campaign=campaign,
@@ -95,6 +116,7 @@ def unit_table(*, campaign: Campaign | None, parent: Org) -> UnitTable:
         total_reported=sum(r.figures.reported or 0 for r in rows),
         total_target=sum(r.figures.target or 0 for r in rows),
         warnings=task_table_warnings(campaign=campaign, parent=parent) if campaign else [],
+        own_evaluated=evaluated.get(parent.pk, 0),
     )
 
 
