@@ -1,11 +1,12 @@
-"""Member pages (H5): registration, login by SMS code, 我的, campaigns, history and help.
+"""Member pages (H5): registration, login by SMS code, 我的 and help.
+
+工作评议 and 我的评议记录 are evaluations/h5_views.py, listed in members/urls_h5.py.
 
 Thin views: the rules are in members.registration, members.otp and members.providers. Forms
 post normally (获取验证码 is a submit button), so every page works without JavaScript.
 """
 
 import secrets
-from datetime import timedelta
 from functools import wraps
 from urllib.parse import urlencode
 
@@ -16,7 +17,6 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -24,9 +24,8 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from accounts.throttle import client_address
-from campaigns.selectors import campaigns_for_org
+from evaluations.selectors import open_to_do
 from orgs.selectors import ancestors_of
-from pingyi.formatting import cn_date
 
 from . import providers, registration
 from .forms_h5 import LoginForm, RegisterForm
@@ -185,33 +184,9 @@ def home(request, member):
             "chain": chain,
             "providers": [(p, p.key in bound) for p in providers.enabled_providers()],
             "correction_url": f"{reverse('members:correction')}?kind=details",
+            "to_do_count": len(open_to_do(member)),
         },
     )
-
-
-def date_range(starts_at, ends_at) -> str:
-    """2022年9月1日至11月30日: the last day is the one the window still covers."""
-    start = timezone.localtime(starts_at).date()
-    end = timezone.localtime(ends_at - timedelta(seconds=1)).date()
-    if start.year == end.year:
-        end_text = _("%(month)s月%(day)s日") % {"month": end.month, "day": end.day}
-    else:
-        end_text = cn_date(end)
-    return _("%(start)s至%(end)s") % {"start": cn_date(start), "end": end_text}
-
-
-@member_view
-def campaigns(request, member):
-    rows = [
-        {"campaign": c, "window": date_range(c.starts_at, c.ends_at)}
-        for c in campaigns_for_org(member.org).order_by("-starts_at", "-pk")
-    ]
-    return render(request, "members/h5/campaigns.html", {"member": member, "rows": rows})
-
-
-@member_view
-def history(request, member):
-    return render(request, "members/h5/history.html", {"member": member})
 
 
 def help_page(request):

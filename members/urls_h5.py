@@ -1,6 +1,8 @@
-"""Member pages: registration, login, 我的 and help (see members/urls.py)."""
+"""Member pages: registration, login, 我的, 工作评议, 我的评议记录 and help (members/urls.py)."""
 
 from django.urls import path
+
+from evaluations import urls_h5 as evaluation_pages
 
 from . import h5_views
 
@@ -11,7 +13,7 @@ urlpatterns = [
     path("logout/", h5_views.logout_view, name="logout"),
     path("login/via/<slug:key>/", h5_views.provider_start, name="provider_start"),
     path("login/via/<slug:key>/callback/", h5_views.provider_callback, name="provider_callback"),
-    path("campaigns/", h5_views.campaigns, name="campaigns"),
-    path("history/", h5_views.history, name="history"),
+    # 工作评议 and 我的评议记录 live in the evaluations app.
+    *evaluation_pages.urlpatterns,
     path("help/", h5_views.help_page, name="help"),
 ]

@@ -11,7 +11,7 @@ def _submit(member, campaign):
 
 
 def _cell(html: str, attribute: str) -> str:
-    return re.search(rf'data-{attribute}[^>]*>([^<]*)<', html).group(1).strip()
+    return re.search(rf"data-{attribute}[^>]*>([^<]*)<", html).group(1).strip()
 
 
 def test_the_town_page_counts_its_evaluations_and_completion(evaluators, login):

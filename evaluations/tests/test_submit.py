@@ -310,7 +310,11 @@ def test_parallel_submissions_of_many_members_count_every_one(evaluators):
     w = evaluators
     people = [
         register_member_account(
-            add_member(org=w.town_union_b, name="会员" + "甲乙丙丁戊己庚辛壬癸子丑"[n], id_number=fake_id_number(10 + n))
+            add_member(
+                org=w.town_union_b,
+                name="会员" + "甲乙丙丁戊己庚辛壬癸子丑"[n],
+                id_number=fake_id_number(10 + n),
+            )
         )
         for n in range(12)
     ]
@@ -331,4 +335,3 @@ def test_parallel_submissions_of_many_members_count_every_one(evaluators):
     assert evaluated(w.open_campaign, w.city) == 12
     assert evaluated(w.open_campaign, w.town_union_b) == 12
     assert counters.recount(w.open_campaign) == []
-

@@ -1,6 +1,10 @@
-"""我的 (the member centre), the campaigns and history entries, and the help page."""
+"""我的 (the member centre), the campaigns and history entries, and the help page.
+
+The 工作评议 form and 我的评议记录 themselves are tested in evaluations/tests/test_h5.py.
+"""
 
 from datetime import datetime
+from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -9,7 +13,7 @@ from django.utils import timezone
 
 from campaigns.services import create_campaign
 from conftest import SHANGHAI, fake_id_number
-from members.h5_views import date_range
+from evaluations.rules import window_text
 from orgs.services import create_root_org
 
 pytestmark = pytest.mark.django_db
@@ -91,11 +95,13 @@ def test_campaigns_page_lists_the_campaigns_covering_the_members_union(
     moment = datetime(2022, 10, 8, 10, 0, tzinfo=SHANGHAI)
     monkeypatch.setattr(timezone, "now", lambda: moment)
     client.force_login(li.user)
-    html = client.get(reverse("members:campaigns")).content.decode()
+    # The one open campaign waits for her: 工作评议 opens its form.
+    response = client.get(reverse("members:campaigns"))
+    assert response.url == reverse("members:evaluate", args=[roster.campaign.pk])
+    html = client.get(reverse("members:campaigns") + "?all=1").content.decode()
     assert "2022年会员网上评议" in html and "扬州评议" not in html
     assert "2022年9月1日至11月30日" in html
-    assert "进行中" in html
-    assert "下一版本开放" in html
+    assert "待参与" in html
 
 
 def test_campaign_state_before_and_after_the_window(client, li, monkeypatch):
@@ -106,15 +112,16 @@ def test_campaign_state_before_and_after_the_window(client, li, monkeypatch):
     assert "已结束" in client.get(reverse("members:campaigns")).content.decode()
 
 
-def test_date_range_reads_like_chinese():
+def test_window_reads_like_chinese():
+    def window(starts_at, ends_at):
+        return window_text(SimpleNamespace(starts_at=starts_at, ends_at=ends_at))
+
     assert (
-        date_range(
-            datetime(2022, 9, 1, tzinfo=SHANGHAI), datetime(2022, 12, 1, 0, 0, tzinfo=SHANGHAI)
-        )
+        window(datetime(2022, 9, 1, tzinfo=SHANGHAI), datetime(2022, 12, 1, 0, 0, tzinfo=SHANGHAI))
         == "2022年9月1日至11月30日"
     )
     assert (
-        date_range(datetime(2022, 12, 1, tzinfo=SHANGHAI), datetime(2023, 2, 1, tzinfo=SHANGHAI))
+        window(datetime(2022, 12, 1, tzinfo=SHANGHAI), datetime(2023, 2, 1, tzinfo=SHANGHAI))
         == "2022年12月1日至2023年1月31日"
     )
 
