@@ -8,7 +8,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/pingyi
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-sqlite test-postgres setup demo lint format bench bench-pg browser-deps screenshots clean
+.PHONY: run test test-sqlite test-postgres setup demo lint format bench bench-pg bench-http browser-deps screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -64,14 +64,22 @@ bench: setup
 	$(PY) benchmarks/roster_import.py
 
 # The same on PostgreSQL, in a database pingyi_bench created and dropped on PG_URL's server;
-# plus the roster at province scale (10 million members, ~6 min; PostgreSQL only, it loads by COPY).
+# plus the roster at province scale (10 million members, ~6 min; PostgreSQL only, it loads by COPY)
+# and evaluations submitted over HTTP to gunicorn (PostgreSQL only).
 bench-pg: setup
 	DATABASE_URL="$(PG_URL)" $(PY) benchmarks/org_tree.py --postgres
 	DATABASE_URL="$(PG_URL)" $(PY) benchmarks/roster_import.py --postgres
 	DATABASE_URL="$(PG_URL)" $(PY) benchmarks/members_scale.py
+	DATABASE_URL="$(PG_URL)" $(PY) benchmarks/evaluation_http.py
+	DATABASE_URL="$(PG_URL)" $(PY) benchmarks/counter_contention.py
+
+# Evaluations submitted over HTTP to gunicorn, beside a trivial logged-in endpoint
+# (PostgreSQL, in a database pingyi_bench_http on PG_URL's server, dropped after).
+bench-http: setup
+	DATABASE_URL="$(PG_URL)" $(PY) benchmarks/evaluation_http.py
 
 screenshots: setup browser-deps
-	PINGYI_SCREENSHOTS=docs/screenshots $(BIN)/pytest -m browser tests/test_browser_tour.py tests/test_browser_member_journey.py
+	PINGYI_SCREENSHOTS=docs/screenshots $(BIN)/pytest -m browser tests/test_browser_tour.py tests/test_browser_member_journey.py tests/test_browser_evaluation.py
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache

@@ -14,7 +14,6 @@ from ninja import Field, Header, Router, Schema, Status
 
 from accounts.throttle import client_address
 from campaigns.models import Campaign
-from campaigns.selectors import campaigns_for_org
 from evaluations.models import Channel, Evaluation
 from evaluations.rules import EvaluationError, InvalidAnswers, window_text
 from evaluations.selectors import answer_rows, campaigns_of_member, history_of, questionnaire
@@ -149,7 +148,9 @@ def refusal(error: EvaluationError) -> ApiRefusal:
 
 def campaign_of(member: Member, campaign_id: int) -> Campaign:
     """A campaign covering the member's union, or one they evaluated in before moving away."""
-    campaign = campaigns_for_org(member.org).filter(pk=campaign_id).first()
+    campaign = Campaign.objects.select_related("org").filter(pk=campaign_id).first()
+    if campaign is not None and not campaign.org.contains(member.org):
+        campaign = None
     if campaign is None:
         evaluation = history_of(member).filter(campaign_id=campaign_id).first()
         campaign = evaluation.campaign if evaluation else None
@@ -158,7 +159,9 @@ def campaign_of(member: Member, campaign_id: int) -> Campaign:
     return campaign
 
 
-def evaluation_out(evaluation: Evaluation) -> EvaluationOut:
+def evaluation_out(
+    evaluation: Evaluation, *, items: list | None = None, ratings: dict | None = None
+) -> EvaluationOut:
     campaign = evaluation.campaign
     return EvaluationOut(
         id=evaluation.pk,
@@ -173,7 +176,7 @@ def evaluation_out(evaluation: Evaluation) -> EvaluationOut:
                 rating=row.rating,
                 rating_label=row.label or None,
             )
-            for row in answer_rows(evaluation)
+            for row in answer_rows(evaluation, items=items, ratings=ratings)
         ],
         suggestion=evaluation.suggestion,
         return_visit=evaluation.return_visit,
@@ -300,9 +303,11 @@ def submit(
         )
     except EvaluationError as error:
         raise refusal(error) from None
-    stored = history_of(member).get(pk=done.evaluation.pk)
-    out = SubmitOut(created=done.created, evaluation=evaluation_out(stored))
-    return Status(201 if done.created else 200, out)
+    if done.created:  # shown from what the request holds, without reading it back
+        shown = evaluation_out(done.evaluation, items=done.items, ratings=done.ratings)
+    else:
+        shown = evaluation_out(history_of(member).get(pk=done.evaluation.pk))
+    return Status(201 if done.created else 200, SubmitOut(created=done.created, evaluation=shown))
 
 
 @router.get(

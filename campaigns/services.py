@@ -175,6 +175,8 @@ def save_questionnaire(*, campaign: Campaign, entries: list[dict]) -> None:
         question.label = label or question.label
         question.position = entry["position"]
         question.save(update_fields=["label", "position"])
+    # A new updated_at tells every process that its copy of the questions is stale.
+    campaign.save(update_fields=["updated_at"])
 
 
 class QuestionnaireLocked(Exception):

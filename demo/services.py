@@ -19,10 +19,12 @@ from campaigns.models import Campaign
 from campaigns.rollups import rebuild_rollups
 from campaigns.services import create_campaign
 from campaigns.task_table import apply_task_table, plan_task_table, read_table
+from evaluations.counters import rebuild_counts
 from orgs.models import Org, OrgKind
 from orgs.selectors import children_of, within
 from orgs.services import create_child_org, create_root_org, set_reported_members
 
+from .evaluations import add_demo_evaluations
 from .roster import demo_roster_exists, load_demo_roster, split_total
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -135,8 +137,25 @@ def load_demo(*, seed: int = 2022, members_per_union_cap: int | None = None) -> 
 
     load_demo_roster(root=root, seed=seed, members_per_union_cap=members_per_union_cap)
     rebuild_rollups(campaign=campaign)
+    add_demo_evaluations(campaign=campaign, seed=seed)
+    rebuild_counts(campaign)
     _create_logins(root)
     return campaign
+
+
+def demo_evaluations_missing() -> bool:
+    """A demo loaded before evaluations existed (an older var/ database) has none."""
+    campaign = Campaign.objects.filter(org__code=ROOT_CODE, name=CAMPAIGN_NAME).first()
+    return campaign is not None and not campaign.evaluations.exists()
+
+
+@transaction.atomic
+def add_evaluations_to_demo(*, seed: int = 2022) -> int:
+    """Give a demo loaded without evaluations its evaluations; the number added."""
+    campaign = Campaign.objects.select_related("org").get(org__code=ROOT_CODE, name=CAMPAIGN_NAME)
+    added = add_demo_evaluations(campaign=campaign, seed=seed)
+    rebuild_counts(campaign)
+    return added
 
 
 @transaction.atomic

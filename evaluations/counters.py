@@ -29,24 +29,24 @@ def chain_paths(campaign: Campaign, path: str) -> list[str]:
     return [path[:i] for i in range(top, len(path) + 1, Org.steplen)]
 
 
-def add_submission(*, campaign: Campaign, day: date, org_ids: list[int]) -> None:
-    """Count one evaluation on `day` for every org of its chain (ids top first).
+def add_submission(*, campaign: Campaign, day: date, paths: list[str]) -> None:
+    """Count one evaluation on `day` for the orgs at these paths (the chain, top first).
 
-    One upsert statement; rows are taken top-down, so two submissions never wait on each
-    other in opposite orders.
+    One statement: the orgs' ids are read by the insert itself. Every row takes the same shard,
+    picked at random; rows are taken in path order (root first), so two submissions never wait
+    on each other in opposite orders.
     """
-    shards = counter_shards()
     table = DailyCount._meta.db_table
-    rows = [(campaign.pk, org_id, day, random.randrange(shards), 1) for org_id in org_ids]
-    placeholders = ", ".join(["(%s, %s, %s, %s, %s)"] * len(rows))
-    params = [value for row in rows for value in row]
+    org_table = Org._meta.db_table
+    in_paths = ", ".join(["%s"] * len(paths))
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (campaign_id, org_id, day, shard, count) "
-            f"VALUES {placeholders} "
+            f"SELECT %s, id, %s, %s, 1 FROM {org_table} WHERE path IN ({in_paths}) "
+            f"ORDER BY path "
             f"ON CONFLICT (campaign_id, org_id, day, shard) "
             f"DO UPDATE SET count = {table}.count + excluded.count",
-            params,
+            [campaign.pk, day, random.randrange(counter_shards()), *paths],
         )
 
 

@@ -78,6 +78,11 @@ class Evaluation(AppendOnly):
             models.UniqueConstraint(
                 fields=["campaign", "member"], name="one_evaluation_per_member_per_campaign"
             ),
+            models.UniqueConstraint(
+                fields=["member", "request_key"],
+                condition=~Q(request_key=""),
+                name="one_evaluation_per_request_key",
+            ),
             models.CheckConstraint(
                 condition=Q(overall__gte=1) & Q(overall__lte=5), name="evaluation_overall_1_to_5"
             ),

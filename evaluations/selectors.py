@@ -112,15 +112,27 @@ class AnswerRow:
     label: str
 
 
-def answer_rows(evaluation: Evaluation) -> list[AnswerRow]:
-    """Every item of the campaign in order, with the member's rating or None (not rated)."""
-    given = {a.question_id: a.rating for a in evaluation.answers.all()}
+def answer_rows(
+    evaluation: Evaluation,
+    *,
+    items: list[Question] | None = None,
+    ratings: dict[int, int] | None = None,
+) -> list[AnswerRow]:
+    """Every item of the campaign in order, with the member's rating or None (not rated).
+
+    `items` and `ratings`, when the caller holds them (a submission just made), save reading.
+    """
+    if ratings is None:
+        ratings = {a.question_id: a.rating for a in evaluation.answers.all()}
+    given = ratings
     campaign = evaluation.campaign
+    if items is None:
+        items = list(campaign.questions.filter(kind=QuestionKind.ITEM))
     return [
         AnswerRow(
             question=q,
             rating=given.get(q.pk),
             label=campaign.label_for(given[q.pk]) if q.pk in given else "",
         )
-        for q in campaign.questions.filter(kind=QuestionKind.ITEM)
+        for q in sorted(items, key=lambda q: (q.position, q.pk))
     ]

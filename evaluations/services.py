@@ -5,23 +5,29 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from campaigns.models import Campaign, NegativeRule, QuestionKind, Rating
-from orgs.models import Org
+from campaigns.models import Campaign, NegativeRule, Question, QuestionKind, Rating
 
 from . import counters
 from .models import Answer, Channel, Evaluation, SubmissionTrace
-from .rules import InvalidAnswers, RequestKeyReused, check_can_evaluate
+from .rules import EvaluationError, InvalidAnswers, RequestKeyReused, check_can_evaluate
 
 REQUEST_KEY_MAX = 64
 
 
 @dataclass
 class Submitted:
+    """created: False when the member's stored evaluation answers a repeat. For a new one,
+    `items` (the campaign's work items) and `ratings` let the caller show it without reading
+    it back."""
+
     evaluation: Evaluation
     created: bool
+    items: list[Question] | None = None
+    ratings: dict[int, int] | None = None
 
 
 @dataclass
@@ -39,10 +45,34 @@ def clean_suggestion(text: str | None) -> str:
     return (text or "").replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "").strip()
 
 
-def validate_answers(campaign: Campaign, answers: Answers) -> tuple[int, dict[int, int], str]:
-    """The overall, the item ratings by question id and the suggestion, or InvalidAnswers
-    naming every field at fault."""
-    questions = {q.pk: q for q in campaign.questions.all()}
+@dataclass
+class Valid:
+    overall: int
+    ratings: dict[int, int]
+    suggestion: str
+    items: list[Question]
+
+
+# The questions of each campaign as last saved, read once per process: every change of a
+# questionnaire saves its campaign (updated_at), and each request reads the campaign afresh.
+_QUESTIONS: dict[tuple[int, datetime], list[Question]] = {}
+
+
+def campaign_questions(campaign: Campaign) -> list[Question]:
+    key = (campaign.pk, campaign.updated_at)
+    questions = _QUESTIONS.get(key)
+    if questions is None:
+        questions = list(campaign.questions.all())
+        if len(_QUESTIONS) > 1000:
+            _QUESTIONS.clear()
+        _QUESTIONS[key] = questions
+    return questions
+
+
+def validate_answers(campaign: Campaign, answers: Answers) -> Valid:
+    """The answers checked against the campaign's questionnaire, or InvalidAnswers naming
+    every field at fault."""
+    questions = {q.pk: q for q in campaign_questions(campaign)}
     items = {pk: q for pk, q in questions.items() if q.kind == QuestionKind.ITEM}
     suggestion_q = next((q for q in questions.values() if q.kind == QuestionKind.SUGGESTION), None)
     overall_q = next((q for q in questions.values() if q.kind == QuestionKind.OVERALL), None)
@@ -85,7 +115,7 @@ def validate_answers(campaign: Campaign, answers: Answers) -> tuple[int, dict[in
         }
     if errors:
         raise InvalidAnswers(errors)
-    return answers.overall, ratings, suggestion
+    return Valid(answers.overall, ratings, suggestion, list(items.values()))
 
 
 def is_negative(campaign: Campaign, overall: int, ratings: dict[int, int]) -> bool:
@@ -116,31 +146,28 @@ def submit_evaluation(
     """Store the member's evaluation and count it, or answer with the one already stored.
 
     A double tap, a retry and a concurrent request all end with one row: the database's
-    unique (campaign, member) decides, and the loser reads the winner's evaluation. A request
-    key reused for another campaign is refused.
+    unique (campaign, member) decides, and a repeat reads the stored evaluation. A request key
+    reused for another campaign is refused (unique per member, too). The stored evaluation is
+    looked for only when the insert fails or the answers are refused, so a first submission,
+    the common case, pays no extra query.
     """
     now = now or timezone.now()
     request_key = (request_key or "")[:REQUEST_KEY_MAX]
-    if request_key:
-        earlier = Evaluation.objects.filter(member=member, request_key=request_key).first()
-        if earlier is not None:
-            if earlier.campaign_id != campaign.pk:
-                raise RequestKeyReused(_("该请求标识已用于另一次评议，请换一个后重试。"))
-            return Submitted(earlier, created=False)
-    existing = Evaluation.objects.filter(campaign=campaign, member=member).first()
-    if existing is not None:
-        return Submitted(existing, created=False)
-
-    check_can_evaluate(member, campaign, now)
-    overall, ratings, suggestion = validate_answers(campaign, answers)
+    try:
+        check_can_evaluate(member, campaign, now)
+        valid = validate_answers(campaign, answers)
+    except EvaluationError:
+        # A repeat after the window closed, or with other answers, still finds what was sent.
+        stored = _stored_for(member=member, campaign=campaign, request_key=request_key)
+        if stored is not None:
+            return Submitted(stored, created=False)
+        raise
     try:
         with transaction.atomic():
             evaluation = _store(
                 member=member,
                 campaign=campaign,
-                overall=overall,
-                ratings=ratings,
-                suggestion=suggestion,
+                valid=valid,
                 return_visit=bool(answers.return_visit),
                 channel=channel,
                 request_key=request_key,
@@ -153,46 +180,54 @@ def submit_evaluation(
                 form_opened_at=form_opened_at,
             )
     except IntegrityError:
-        # Another request of this member won the race; answer with what it stored.
-        existing = Evaluation.objects.filter(campaign=campaign, member=member).first()
-        if existing is None:
+        # Stored before (a repeat), or just now by a concurrent request of the member.
+        stored = _stored_for(member=member, campaign=campaign, request_key=request_key)
+        if stored is None:
             raise
-        return Submitted(existing, created=False)
-    return Submitted(evaluation, created=True)
+        return Submitted(stored, created=False)
+    return Submitted(evaluation, created=True, items=valid.items, ratings=valid.ratings)
+
+
+def _stored_for(*, member, campaign: Campaign, request_key: str) -> Evaluation | None:
+    """The member's evaluation in this campaign, or the one this request key already made.
+
+    One query for both; a key that made an evaluation in another campaign is refused.
+    """
+    matches = Q(campaign=campaign)
+    if request_key:
+        matches |= Q(request_key=request_key)
+    found = list(Evaluation.objects.filter(matches, member=member)[:2])
+    keyed = next((e for e in found if request_key and e.request_key == request_key), None)
+    if keyed is not None and keyed.campaign_id != campaign.pk:
+        raise RequestKeyReused(_("该请求标识已用于另一次评议，请换一个后重试。"))
+    return next((e for e in found if e.campaign_id == campaign.pk), None)
 
 
 def _store(
-    *,
-    member,
-    campaign,
-    overall,
-    ratings,
-    suggestion,
-    return_visit,
-    channel,
-    request_key,
-    submitted_at,
+    *, member, campaign, valid: Valid, return_visit, channel, request_key, submitted_at
 ) -> Evaluation:
     evaluation = Evaluation.objects.create(
         campaign=campaign,
         member=member,
-        org_id=member.org_id,
-        overall=overall,
-        suggestion=suggestion,
+        org=member.org,
+        overall=valid.overall,
+        suggestion=valid.suggestion,
         return_visit=return_visit,
-        is_negative=is_negative(campaign, overall, ratings),
+        is_negative=is_negative(campaign, valid.overall, valid.ratings),
         submitted_at=submitted_at,
         channel=channel,
         request_key=request_key,
     )
-    Answer.objects.bulk_create(
-        [Answer(evaluation=evaluation, question_id=q, rating=r) for q, r in ratings.items()]
-    )
-    paths = counters.chain_paths(campaign, member.org.path)
-    ids = dict(Org.objects.filter(path__in=paths).values_list("path", "pk"))
+    if valid.ratings:
+        Answer.objects.bulk_create(
+            [
+                Answer(evaluation=evaluation, question_id=q, rating=r)
+                for q, r in valid.ratings.items()
+            ]
+        )
     counters.add_submission(
         campaign=campaign,
         day=counters.local_day(submitted_at),
-        org_ids=[ids[p] for p in paths],
+        paths=counters.chain_paths(campaign, member.org.path),
     )
     return evaluation

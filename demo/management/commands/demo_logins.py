@@ -3,8 +3,11 @@
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
+from accounts.models import RoleKind
+from campaigns.models import Campaign
 from demo.roster import DEMO_MEMBERS
-from demo.services import DEMO_PASSWORD, demo_logins
+from demo.services import CAMPAIGN_NAME, DEMO_PASSWORD, ROOT_CODE, demo_logins
+from evaluations.rules import window_text
 
 
 class Command(BaseCommand):
@@ -56,4 +59,31 @@ class Command(BaseCommand):
                     }
                 )
         out.write(_("演示会员的姓名、身份证号和手机号均为虚构。"))
+        self._window(out)
         out.write("")
+
+    def _window(self, out):
+        """The demo campaign's window: closed since 2022, so the form needs it extended first."""
+        campaign = Campaign.objects.filter(org__code=ROOT_CODE, name=CAMPAIGN_NAME).first()
+        if campaign is None:
+            return
+        if campaign.status() == "closed":
+            admin = next(x for x in demo_logins() if x.role == RoleKind.FEDERATION_ADMIN.label)
+            out.write(
+                _(
+                    "演示评议活动“%(name)s”的时间为%(window)s，已经结束；要试填评议表，"
+                    "请以 %(admin)s（%(org)s）登录，在 评议活动 → %(name)s → 修改活动设置 "
+                    "中把结束日期改到今天以后。"
+                )
+                % {
+                    "name": campaign.name,
+                    "window": window_text(campaign),
+                    "admin": admin.username,
+                    "org": admin.org,
+                }
+            )
+        else:
+            out.write(
+                _("演示评议活动“%(name)s”的时间为%(window)s，会员现在可以评议。")
+                % {"name": campaign.name, "window": window_text(campaign)}
+            )
