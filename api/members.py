@@ -36,7 +36,7 @@ from members.transfer import (
 from orgs.selectors import ancestors_of
 
 from .auth import bearer_token_of, token_or_session
-from .errors import ApiRefusal
+from .errors import CSRF_FAILED, ApiRefusal
 
 router = Router(tags=[gettext_lazy("会员")])
 
@@ -268,7 +268,7 @@ def _optional_member(request: HttpRequest) -> Member | None:
         and request.user.is_authenticated
         and check_csrf(request) is not None
     ):
-        raise ApiRefusal(403, "csrf_failed", _("页面已过期，请刷新后重试"))
+        raise ApiRefusal(403, "csrf_failed", str(CSRF_FAILED))
     return registration.member_of(request.user)
 
 

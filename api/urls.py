@@ -12,7 +12,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from .auth import token_or_session
-from .errors import ApiRefusal
+from .errors import CSRF_FAILED, ApiRefusal
 from .evaluations import router as evaluations_router
 from .members import router as members_router
 from .routes import router
@@ -65,5 +65,5 @@ def refused(request, exc):
 def http_error(request, exc):
     # django-ninja answers a failed CSRF check of a session POST with HttpError(403).
     if exc.status_code == 403 and "csrf" in str(exc).lower():
-        return error(request, 403, "csrf_failed", _("页面已过期或缺少安全校验，请刷新后重试"))
+        return error(request, 403, "csrf_failed", str(CSRF_FAILED))
     return error(request, exc.status_code, "http_error", str(exc))

@@ -33,8 +33,9 @@ from zoneinfo import ZoneInfo
 
 from django.db import connection
 
-from campaigns.models import Campaign, QuestionKind, Rollup
+from campaigns.models import Campaign, Rollup
 from evaluations.models import Answer, Channel, Evaluation
+from evaluations.selectors import questionnaire
 from evaluations.services import is_negative
 from members.models import Member, MemberStatus
 from members.selectors import member_by_id_number
@@ -81,7 +82,7 @@ def add_demo_evaluations(*, campaign: Campaign, seed: int) -> int:
     """
     rng = random.Random(f"evaluations:{seed}")
     root = campaign.org
-    items = list(campaign.questions.filter(kind=QuestionKind.ITEM).order_by("position", "pk"))
+    items = questionnaire(campaign).items
     texts = Suggestions(json.loads(SUGGESTIONS.read_text(encoding="utf-8")), len(items))
     units = list(children_of(root))
     figures = {

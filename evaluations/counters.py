@@ -1,17 +1,16 @@
 """Per-org, per-day evaluation counts, kept in the submitting transaction and recounted on demand.
 
 Each submission adds one to its union's row and to each ancestor's row up to the campaign's org
-(a union's figure includes its subtree, DESIGN.md), picking one of a few shards per row at
-random so that no single row is locked by every submission of a province. Reads sum shards.
+(a union's figure includes its subtree, DESIGN.md). Each (org, day) is split over a few shard
+rows and a submission picks one shard at random, so that no single row is locked by every
+submission of a province. Reads sum the shards.
 """
 
 import random
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, Sum
 from django.db.models.functions import TruncDate
@@ -72,15 +71,11 @@ def daily_series(*, campaign: Campaign, org: Org) -> list[tuple[date, int]]:
     return list(rows)
 
 
-def _local_zone():
-    return ZoneInfo(settings.TIME_ZONE)
-
-
 def fresh_counts(campaign: Campaign) -> dict[tuple[int, date], int]:
     """(org, day) → evaluations, computed from the evaluations themselves."""
     by_leaf = (
         Evaluation.objects.filter(campaign=campaign)
-        .annotate(day=TruncDate("submitted_at", tzinfo=_local_zone()))
+        .annotate(day=TruncDate("submitted_at", tzinfo=timezone.get_default_timezone()))
         .values_list("org_id", "day")
         .annotate(n=Count("pk"))
     )

@@ -10,7 +10,6 @@ from django.utils.translation import gettext as _
 
 from accounts.throttle import client_address
 from campaigns.models import Campaign
-from campaigns.selectors import campaigns_for_org
 from members.h5_views import member_view
 
 from .forms_h5 import TOKEN_FIELD, Filled, form_token, item_field, read_filled, read_form_token
@@ -46,7 +45,7 @@ def evaluate(request, member, campaign_id: int):
     stored = evaluation_of(member, campaign)
     if stored is not None:
         return _show_stored(request, stored)
-    if not campaigns_for_org(member.org).filter(pk=campaign.pk).exists():
+    if not campaign.org.contains(member.org):
         return render(request, "evaluations/h5/not_covered.html", {"member": member}, status=404)
     if request.method != "POST":
         try:

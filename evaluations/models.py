@@ -145,7 +145,7 @@ class DailyCount(models.Model):
     """Evaluations per org (its subtree included) per local day, split over a few shards.
 
     A submission adds one to a row of its union and of every ancestor up to the campaign's
-    org, each row picked among `PINGYI_COUNTER_SHARDS` at random, so that a province's
+    org, in a shard picked at random among `PINGYI_COUNTER_SHARDS`, so that a province's
     submissions do not all queue on the root's row. Reads sum the shards.
     """
 

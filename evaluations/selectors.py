@@ -1,6 +1,7 @@
 """Reads of evaluations that member pages, the API and the console share."""
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
@@ -20,8 +21,24 @@ class Questionnaire:
     suggestion: Question | None
 
 
+# The questions of each campaign as last saved, read once per process: every change of a
+# questionnaire saves its campaign (updated_at), and each request reads the campaign afresh.
+_QUESTIONS: dict[tuple[int, datetime], list[Question]] = {}
+
+
+def campaign_questions(campaign: Campaign) -> list[Question]:
+    key = (campaign.pk, campaign.updated_at)
+    questions = _QUESTIONS.get(key)
+    if questions is None:
+        questions = list(campaign.questions.all())
+        if len(_QUESTIONS) > 1000:
+            _QUESTIONS.clear()
+        _QUESTIONS[key] = questions
+    return questions
+
+
 def questionnaire(campaign: Campaign) -> Questionnaire:
-    questions = list(campaign.questions.all())
+    questions = campaign_questions(campaign)
     return Questionnaire(
         campaign=campaign,
         overall=next(q for q in questions if q.kind == QuestionKind.OVERALL),
@@ -127,7 +144,7 @@ def answer_rows(
     given = ratings
     campaign = evaluation.campaign
     if items is None:
-        items = list(campaign.questions.filter(kind=QuestionKind.ITEM))
+        items = questionnaire(campaign).items
     return [
         AnswerRow(
             question=q,

@@ -9,11 +9,12 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from campaigns.models import Campaign, NegativeRule, Question, QuestionKind, Rating
+from campaigns.models import Campaign, NegativeRule, Question, Rating
 
 from . import counters
 from .models import Answer, Channel, Evaluation, SubmissionTrace
 from .rules import EvaluationError, InvalidAnswers, RequestKeyReused, check_can_evaluate
+from .selectors import questionnaire
 
 REQUEST_KEY_MAX = 64
 
@@ -53,35 +54,15 @@ class Valid:
     items: list[Question]
 
 
-# The questions of each campaign as last saved, read once per process: every change of a
-# questionnaire saves its campaign (updated_at), and each request reads the campaign afresh.
-_QUESTIONS: dict[tuple[int, datetime], list[Question]] = {}
-
-
-def campaign_questions(campaign: Campaign) -> list[Question]:
-    key = (campaign.pk, campaign.updated_at)
-    questions = _QUESTIONS.get(key)
-    if questions is None:
-        questions = list(campaign.questions.all())
-        if len(_QUESTIONS) > 1000:
-            _QUESTIONS.clear()
-        _QUESTIONS[key] = questions
-    return questions
-
-
 def validate_answers(campaign: Campaign, answers: Answers) -> Valid:
     """The answers checked against the campaign's questionnaire, or InvalidAnswers naming
     every field at fault."""
-    questions = {q.pk: q for q in campaign_questions(campaign)}
-    items = {pk: q for pk, q in questions.items() if q.kind == QuestionKind.ITEM}
-    suggestion_q = next((q for q in questions.values() if q.kind == QuestionKind.SUGGESTION), None)
-    overall_q = next((q for q in questions.values() if q.kind == QuestionKind.OVERALL), None)
+    form = questionnaire(campaign)
+    items = {q.pk: q for q in form.items}
     errors: dict[str, str] = {}
 
     if answers.overall in (None, ""):
-        errors["overall"] = _("请选择“%(label)s”。") % {
-            "label": overall_q.label if overall_q else _("工作总体满意度")
-        }
+        errors["overall"] = _("请选择“%(label)s”。") % {"label": form.overall.label}
     elif answers.overall not in Rating.values:
         errors["overall"] = _("“工作总体满意度”的评分应为 1 至 5 星，收到的是 %(value)s。") % {
             "value": answers.overall
@@ -107,7 +88,7 @@ def validate_answers(campaign: Campaign, answers: Answers) -> Valid:
             ratings[question_id] = rating
 
     suggestion = clean_suggestion(answers.suggestion)
-    limit = suggestion_q.max_length if suggestion_q else 500
+    limit = form.suggestion.max_length if form.suggestion else 500
     if len(suggestion) > limit:
         errors["suggestion"] = _("建议最多 %(limit)s 字，您写了 %(count)s 字。") % {
             "limit": limit,
@@ -115,7 +96,7 @@ def validate_answers(campaign: Campaign, answers: Answers) -> Valid:
         }
     if errors:
         raise InvalidAnswers(errors)
-    return Valid(answers.overall, ratings, suggestion, list(items.values()))
+    return Valid(answers.overall, ratings, suggestion, form.items)
 
 
 def is_negative(campaign: Campaign, overall: int, ratings: dict[int, int]) -> bool:

@@ -388,7 +388,7 @@ def test_a_cross_site_post_cannot_submit_in_a_logged_in_members_name(evaluators)
 
     assert response.status_code == 403
     assert response.json()["code"] == "csrf_failed"
-    assert response.json()["message"] == "页面已过期或缺少安全校验，请刷新后重试"
+    assert response.json()["message"] == "页面已过期，请刷新后重试"
     assert not Evaluation.objects.exists()
 
 
