@@ -404,3 +404,74 @@ class ProviderIdentity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.provider}"
+
+
+class RegistrationCount(models.Model):
+    """Changes in registered members per org (its subtree included) per local day.
+
+    A registration adds one to the member's union and every ancestor up to the root; a
+    registered member's transfer takes one from the old chain and adds one to the new (the
+    common ancestors are left alone). Registered members of an org at the end of a day are the
+    sum of its changes up to that day. Like the evaluation counters, each (org, day) is split
+    over a few shard rows picked at random, so that registrations do not queue on the root's row.
+    """
+
+    org = models.ForeignKey("orgs.Org", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    shard = models.PositiveSmallIntegerField(default=0)
+    change = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("每日注册变化")
+        verbose_name_plural = _("每日注册变化")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["org", "day", "shard"], name="one_registration_count_per_org_day_shard"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.org_id} {self.day}: {self.change:+d}"
+
+
+class ReminderKind(models.TextChoices):
+    REGISTER = "register", _("提醒注册")
+    EVALUATE = "evaluate", _("提醒评议")
+
+
+class ReminderStatus(models.TextChoices):
+    SENT = "sent", _("已发送")
+    FAILED = "failed", _("发送失败")
+    SKIPPED = "skipped", _("未发送")
+
+
+class Reminder(models.Model):
+    """One reminder to one member in a campaign, sent by a union admin: the log and the limit."""
+
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", on_delete=models.CASCADE, related_name="reminders"
+    )
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="reminders")
+    org = models.ForeignKey(
+        "orgs.Org", on_delete=models.PROTECT, related_name="+", verbose_name=_("所在工会")
+    )
+    kind = models.CharField(_("类型"), max_length=10, choices=ReminderKind.choices)
+    status = models.CharField(_("状态"), max_length=10, choices=ReminderStatus.choices)
+    detail = models.CharField(_("说明"), max_length=200, blank=True)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    sent_at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("提醒记录")
+        verbose_name_plural = _("提醒记录")
+        ordering = ["-sent_at"]
+        indexes = [
+            models.Index(fields=["campaign", "member", "sent_at"], name="reminder_member_time"),
+            models.Index(fields=["org", "sent_at"], name="reminder_org_time"),
+            models.Index(fields=["sent_by", "sent_at"], name="reminder_sender_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} {self.get_kind_display()} {self.sent_at:%Y-%m-%d %H:%M}"

@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -106,6 +107,7 @@ INSTALLED_APPS = [
     "members",
     "campaigns",
     "evaluations",
+    "cases",
     "reports",
     "api",
     "demo",
@@ -213,6 +215,25 @@ PINGYI_JOBS_IN_THREAD = env_bool("PINGYI_JOBS_IN_THREAD", True)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery beat (production): the weekly bulletin and the check for overdue cases. Both tasks are
+# also management commands (build_bulletins, check_overdue_cases) for cron or a manual run.
+PINGYI_BULLETIN_WEEKDAY = int(os.environ.get("PINGYI_BULLETIN_WEEKDAY", 1))  # crontab: 1 = Monday
+PINGYI_BULLETIN_HOUR = int(os.environ.get("PINGYI_BULLETIN_HOUR", 8))
+PINGYI_BULLETIN_MINUTE = int(os.environ.get("PINGYI_BULLETIN_MINUTE", 0))
+CELERY_BEAT_SCHEDULE = {
+    "weekly-bulletins": {
+        "task": "reports.tasks.build_weekly_bulletins",
+        "schedule": crontab(
+            day_of_week=PINGYI_BULLETIN_WEEKDAY,
+            hour=PINGYI_BULLETIN_HOUR,
+            minute=PINGYI_BULLETIN_MINUTE,
+        ),
+    },
+    "overdue-cases": {
+        "task": "cases.tasks.check_overdue_cases",
+        "schedule": crontab(minute=int(os.environ.get("PINGYI_CASE_CHECK_MINUTE", 5))),
+    },
+}
 
 CACHES = {
     "default": (
