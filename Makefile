@@ -8,7 +8,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/pingyi
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-sqlite test-postgres setup demo lint format bench bench-pg bench-http browser-deps screenshots clean
+.PHONY: fonts run test test-sqlite test-postgres setup demo lint format bench bench-pg bench-http browser-deps screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,13 @@ demo: setup
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo
 
-run: demo
+# The CJK fonts the server draws PDFs and images with (Debian's fonts-noto-cjk).
+fonts:
+	@fc-list :lang=zh 2>/dev/null | grep -q 'Noto S.*CJK' || { \
+		echo "Installing Debian's fonts-noto-cjk (PDF bulletins and charts draw Chinese with it)…"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null; }
+
+run: fonts demo
 	@$(PY) manage.py demo_logins --url http://$(HOST):$(PORT)/
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
@@ -30,9 +36,8 @@ browser-deps:
 	@command -v chromium >/dev/null 2>&1 || { \
 		echo "Installing Debian's chromium for the browser tests…"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
-	@fc-list :lang=zh 2>/dev/null | grep -q . || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null
 
-test: setup browser-deps
+test: setup fonts browser-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run

@@ -203,6 +203,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 PINGYI_MAX_UPLOAD_BYTES = int(os.environ.get("PINGYI_MAX_UPLOAD_BYTES", 20 * 1024 * 1024))
 
+# Where the CJK fonts are (empty: Debian's fonts-noto-cjk, installed by `make fonts`).
+PINGYI_CJK_FONT_DIR = os.environ.get("PINGYI_CJK_FONT_DIR", "")
+
 # Background jobs: Celery on Redis in production; without a broker they run in process.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
