@@ -84,7 +84,7 @@ bench-http: setup
 	DATABASE_URL="$(PG_URL)" $(PY) benchmarks/evaluation_http.py
 
 screenshots: setup browser-deps
-	PINGYI_SCREENSHOTS=docs/screenshots $(BIN)/pytest -m browser tests/test_browser_tour.py tests/test_browser_member_journey.py tests/test_browser_evaluation.py
+	PINGYI_SCREENSHOTS=docs/screenshots $(BIN)/pytest -m browser tests/test_browser_tour.py tests/test_browser_member_journey.py tests/test_browser_evaluation.py tests/test_browser_analysis.py tests/test_browser_progress_tour.py
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache

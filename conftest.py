@@ -145,13 +145,16 @@ def register_member_account(member):
     """Give a roster member a verified account, as registration would; returns the member."""
     from django.utils import timezone
 
+    from members.counters import add_registration, local_day
     from members.models import Member
 
     user = User.objects.create_user(
         username=f"m{member.pk}", password=None, display_name=member.name
     )
-    Member.objects.filter(pk=member.pk).update(user=user, registered_at=timezone.now())
+    now = timezone.now()
+    Member.objects.filter(pk=member.pk).update(user=user, registered_at=now)
     member.refresh_from_db()
+    add_registration(org=member.org, day=local_day(now))
     return member
 
 

@@ -5,7 +5,7 @@ second attempt (a double tap, a retry with the same Idempotency-Key, a concurren
 answers with the evaluation already stored, never with a second row.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
@@ -14,6 +14,9 @@ from ninja import Field, Header, Router, Schema, Status
 
 from accounts.throttle import client_address
 from campaigns.models import Campaign
+from cases.models import Case
+from cases.selectors import MemberCase, member_cases
+from cases.services import CaseError, rate_handling
 from evaluations.models import Channel, Evaluation
 from evaluations.rules import EvaluationError, InvalidAnswers, window_text
 from evaluations.selectors import answer_rows, campaigns_of_member, history_of, questionnaire
@@ -115,6 +118,29 @@ class ItemAnswerOut(Schema):
     rating_label: str | None
 
 
+class ReplyOut(Schema):
+    at: datetime
+    org: str  # the union that replied (or the parent org, for a case reopened there)
+    outcome: str  # fixed 立行立改 / by_deadline 限期整改 / explained 解释说明
+    outcome_label: str
+    measures: str
+    text: str
+    rectify_by: date | None  # 限期整改: the promised date
+
+
+class HandlingOut(Schema):
+    id: int
+    state: str  # verifying / rectifying / appealing / replied / closed
+    state_label: str  # 处理中 / 已答复，请评价处理情况 / 已办结
+    can_rate: bool  # true once the union has replied and the member has not yet rated
+    rating: str  # "", satisfied, basically, dissatisfied
+    rating_label: str
+
+
+class HandlingRatingIn(Schema):
+    rating: str  # satisfied 满意 / basically 基本满意 / dissatisfied 不满意
+
+
 class EvaluationOut(Schema):
     id: int
     campaign: RefOut
@@ -125,9 +151,12 @@ class EvaluationOut(Schema):
     suggestion: str
     return_visit: bool
     submitted_at: datetime
-    replies: list[dict] = Field(
+    replies: list[ReplyOut] = Field(
         default_factory=list,
-        description="工会对差评的答复（差评处置上线后提供，目前总为空列表）",
+        description="工会对差评的答复，最早的在前；不是差评或尚未答复时为空列表",
+    )
+    handling: HandlingOut | None = Field(
+        None, description="差评处置的进度与会员对处理情况的评价；不是差评时为 null"
     )
 
 
@@ -160,7 +189,11 @@ def campaign_of(member: Member, campaign_id: int) -> Campaign:
 
 
 def evaluation_out(
-    evaluation: Evaluation, *, items: list | None = None, ratings: dict | None = None
+    evaluation: Evaluation,
+    *,
+    items: list | None = None,
+    ratings: dict | None = None,
+    case: MemberCase | None = None,
 ) -> EvaluationOut:
     campaign = evaluation.campaign
     return EvaluationOut(
@@ -181,8 +214,25 @@ def evaluation_out(
         suggestion=evaluation.suggestion,
         return_visit=evaluation.return_visit,
         submitted_at=evaluation.submitted_at,
-        replies=[],
+        replies=[ReplyOut(**vars(r)) for r in case.replies] if case else [],
+        handling=(
+            HandlingOut(
+                id=case.id,
+                state=case.state,
+                state_label=case.state_label,
+                can_rate=case.can_rate,
+                rating=case.rating,
+                rating_label=case.rating_label,
+            )
+            if case
+            else None
+        ),
     )
+
+
+def _with_case(evaluation: Evaluation, **kwargs) -> EvaluationOut:
+    case = member_cases([evaluation.pk]).get(evaluation.pk) if evaluation.is_negative else None
+    return evaluation_out(evaluation, case=case, **kwargs)
 
 
 _ERRORS = frozenset({401, 403, 404, 409, 422})
@@ -304,9 +354,9 @@ def submit(
     except EvaluationError as error:
         raise refusal(error) from None
     if done.created:  # shown from what the request holds, without reading it back
-        shown = evaluation_out(done.evaluation, items=done.items, ratings=done.ratings)
+        shown = _with_case(done.evaluation, items=done.items, ratings=done.ratings)
     else:
-        shown = evaluation_out(history_of(member).get(pk=done.evaluation.pk))
+        shown = _with_case(history_of(member).get(pk=done.evaluation.pk))
     return Status(201 if done.created else 200, SubmitOut(created=done.created, evaluation=shown))
 
 
@@ -316,7 +366,9 @@ def submit(
     summary=gettext_lazy("我的评议记录（最新的在前）"),
 )
 def my_evaluations(request: HttpRequest):
-    return [evaluation_out(e) for e in history_of(current_member(request))]
+    evaluations = list(history_of(current_member(request)))
+    cases = member_cases([e.pk for e in evaluations if e.is_negative])
+    return [evaluation_out(e, case=cases.get(e.pk)) for e in evaluations]
 
 
 @router.get(
@@ -328,4 +380,27 @@ def my_evaluation(request: HttpRequest, evaluation_id: int):
     evaluation = history_of(current_member(request)).filter(pk=evaluation_id).first()
     if evaluation is None:
         raise ApiRefusal(404, "not_found", _("找不到这条评议记录"))
-    return evaluation_out(evaluation)
+    return _with_case(evaluation)
+
+
+@router.post(
+    "/me/evaluations/{evaluation_id}/handling-rating",
+    response={200: EvaluationOut, _ERRORS: ErrorOut},
+    summary=gettext_lazy("评价工会对差评的处理（满意 / 基本满意 / 不满意）"),
+    description=gettext_lazy(
+        "工会答复后（handling.can_rate 为 true）可评价一次；“不满意”将转上级工会重办（仅一次），"
+        "重办答复后可再评价。未答复、已办结时返回 409 case_refused。"
+    ),
+)
+def rate_my_handling(request: HttpRequest, evaluation_id: int, payload: HandlingRatingIn):
+    member = current_member(request)
+    evaluation = history_of(member).filter(pk=evaluation_id).first()
+    case = member_cases([evaluation.pk]).get(evaluation.pk) if evaluation else None
+    if case is None:
+        raise ApiRefusal(404, "not_found", _("找不到这条差评的处置记录"))
+    try:
+        rate_handling(case=Case(pk=case.id), member=member, rating=payload.rating)
+    except CaseError as error:
+        extra = {"field": error.field} if error.field else {}
+        raise ApiRefusal(error.status, error.code, error.message, **extra) from None
+    return _with_case(evaluation)

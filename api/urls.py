@@ -11,7 +11,9 @@ from django.utils.translation import gettext_lazy
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from .analysis import router as analysis_router
 from .auth import token_or_session
+from .cases import router as cases_router
 from .errors import CSRF_FAILED, ApiRefusal
 from .evaluations import router as evaluations_router
 from .members import router as members_router
@@ -29,6 +31,8 @@ api = NinjaAPI(
 api.add_router("/", router)
 api.add_router("/", members_router)
 api.add_router("/", evaluations_router)
+api.add_router("/", cases_router)
+api.add_router("/", analysis_router)
 
 
 def error(request, status: int, code: str, message: str, **extra):

@@ -3,7 +3,9 @@
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
+from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from evaluations.counters import evaluated_counts
 from orgs.models import Org
@@ -37,6 +39,25 @@ def current_campaign(org: Org) -> Campaign | None:
         if campaign.starts_at <= now < campaign.ends_at:
             return campaign
     return campaigns[0] if campaigns else None
+
+
+def campaign_choice(user, org: Org, wanted: str = "") -> tuple[Campaign | None, list[Campaign]]:
+    """The campaign a console page of `org` shows and the ones it offers: those the org takes
+    part in that the admin may read; `wanted` (a pk from the query string) or else the current
+    one. Http404 for a wanted campaign the admin may not read."""
+    campaigns = list(
+        campaigns_for_org(org)
+        .filter(pk__in=visible_campaigns(user).values("pk"))
+        .order_by("-starts_at", "-pk")
+    )
+    wanted = (wanted or "").strip()
+    if wanted:
+        campaign = next((c for c in campaigns if str(c.pk) == wanted), None)
+        if campaign is None:
+            raise Http404(_("找不到该评议活动，或不在您的管理范围内"))
+        return campaign, campaigns
+    default = current_campaign(org)
+    return (default if default in campaigns else (campaigns[0] if campaigns else None)), campaigns
 
 
 def stored_figures(*, campaign: Campaign, orgs: list[Org]) -> dict[int, OrgFigures]:

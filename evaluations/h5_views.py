@@ -10,6 +10,9 @@ from django.utils.translation import gettext as _
 
 from accounts.throttle import client_address
 from campaigns.models import Campaign
+from cases.models import Case, HandlingRating
+from cases.selectors import member_cases
+from cases.services import CaseError, rate_handling
 from members.h5_views import member_view
 
 from .forms_h5 import TOKEN_FIELD, Filled, form_token, item_field, read_filled, read_form_token
@@ -142,6 +145,21 @@ def history(request, member):
 @member_view
 def history_detail(request, member, evaluation_id: int):
     evaluation = get_object_or_404(history_of(member), pk=evaluation_id)
+    case = member_cases([evaluation.pk]).get(evaluation.pk) if evaluation.is_negative else None
+    rating_error, status = "", 200
+    if request.method == "POST" and case is not None:
+        # 差评处置: the member rates how the union handled their negative review.
+        try:
+            rate_handling(
+                case=Case(pk=case.id),
+                member=member,
+                rating=request.POST.get("handling_rating", ""),
+            )
+        except CaseError as refusal:
+            rating_error, status = refusal.message, refusal.status
+        else:
+            messages.success(request, _("感谢您的评价！"))
+            return redirect("members:history_detail", evaluation.pk)
     return render(
         request,
         "evaluations/h5/history_detail.html",
@@ -149,5 +167,9 @@ def history_detail(request, member, evaluation_id: int):
             "member": member,
             "evaluation": evaluation,
             "answers": answer_rows(evaluation),
+            "case": case,
+            "handling_ratings": HandlingRating.choices,
+            "rating_error": rating_error,
         },
+        status=status,
     )

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from campaigns.models import Campaign, NegativeRule, Question, Rating
+from cases.services import open_case
 
 from . import counters
 from .models import Answer, Channel, Evaluation, SubmissionTrace
@@ -160,6 +161,8 @@ def submit_evaluation(
                 device=device_hint(user_agent),
                 form_opened_at=form_opened_at,
             )
+            if evaluation.is_negative:  # 差评处置: the case opens with the submission
+                open_case(evaluation=evaluation)
     except IntegrityError:
         # Stored before (a repeat), or just now by a concurrent request of the member.
         stored = _stored_for(member=member, campaign=campaign, request_key=request_key)

@@ -14,6 +14,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.views import redirect_to_login
+from django.db.models import Value
+from django.db.models.functions import Concat
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -27,9 +29,9 @@ from accounts.throttle import client_address
 from evaluations.selectors import open_to_do
 from orgs.selectors import ancestors_of
 
-from . import providers, registration
+from . import promotion, providers, registration
 from .forms_h5 import LoginForm, RegisterForm
-from .models import CodePurpose, ProviderIdentity
+from .models import AuditAction, AuditEvent, CodePurpose, ProviderIdentity
 from .registration import AUTH_ERRORS, LOGIN_BACKEND, member_of
 
 _PROVIDER_STATE = "members_provider_state"
@@ -101,6 +103,7 @@ def register(request):
     if member_of(request.user) is not None:
         return redirect("members:home")
     context: dict = {}
+    invited_by = promotion.invitation(request.session)
     if request.method == "POST":
         sending = "send_code" in request.POST
         form = RegisterForm(request.POST, sending=sending)
@@ -123,11 +126,35 @@ def register(request):
             else:
                 login(request, member.user, backend=LOGIN_BACKEND)
                 messages.success(request, _("注册成功，欢迎您，%(name)s！") % {"name": member.name})
+                _after_invited_registration(request, member, invited_by)
                 return redirect("members:home")
     else:
         form = RegisterForm()
     context["form"] = form
+    context["invited_by"] = invited_by
     return render(request, "members/h5/register.html", context)
+
+
+def _after_invited_registration(request, member, invited_by) -> None:
+    """A registration through a unit's link (members.promotion): note the unit in the audit,
+    and say plainly when the roster puts the member in another union; nothing is changed."""
+    if invited_by is None:
+        return
+    org = {"org": invited_by.name, "code": invited_by.code}
+    through = _("（经%(org)s推广链接 %(code)s）") % org
+    AuditEvent.objects.filter(member=member, action=AuditAction.REGISTERED).update(
+        note=Concat("note", Value(through))
+    )
+    promotion.forget_invitation(request.session)
+    if not invited_by.contains(member.org):
+        messages.info(
+            request,
+            _(
+                "名册显示您是“%(union)s”的会员，您的评议计入“%(union)s”，而不是邀请单位"
+                "“%(invited)s”。如果所在工会不对，可以在“我的”中办理“我要转会”。"
+            )
+            % {"union": member.org.name, "invited": invited_by.name},
+        )
 
 
 @sensitive_post_parameters("phone", "code")

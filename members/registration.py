@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from . import otp
 from .audit import record_audit
+from .counters import add_registration, local_day
 from .identity import IdentityError, parse_id_number, parse_mobile, parse_name
 from .models import AuditAction, CodePurpose, Member, MemberStatus
 from .selectors import member_by_id_number, registered_member_by_phone
@@ -211,6 +212,7 @@ def _bind_account(*, member: Member, phone: str, record, address: str) -> Member
     if not updated:
         raise AlreadyRegistered(_("该身份证号码已注册，请直接登录"))
     member.user, member.registered_at = user, now
+    add_registration(org=member.org, day=local_day(now))  # reports' 已注册, same transaction
     changes = {"phone": (old_phone, phone)} if old_phone != phone else {}
     record_audit(
         action=AuditAction.REGISTERED,

@@ -34,6 +34,7 @@ from pingyi.xlsx import Column, OfficeSheet, office_xlsx
 
 from . import crypto
 from .audit import masked_changes
+from .counters import count_roster_changes, counts_as_registered, local_day
 from .identity import (
     IdentityError,
     Sex,
@@ -995,6 +996,7 @@ _UPDATED_FIELDS = {
 
 def _update_members(rows: Sequence[PlannedRow], *, actor, note: str) -> None:
     stored = Member.objects.in_bulk([row.member_id for row in rows])
+    registered_before = {m.pk: m.org_id for m in stored.values() if counts_as_registered(m)}
     now = timezone.now()
     fields = {"updated_at"}
     events = []
@@ -1024,6 +1026,7 @@ def _update_members(rows: Sequence[PlannedRow], *, actor, note: str) -> None:
             )
         )
     Member.objects.bulk_update(stored.values(), sorted(fields))
+    count_roster_changes(before=registered_before, members=stored.values(), day=local_day(now))
     AuditEvent.objects.bulk_create(events)
 
 

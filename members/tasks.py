@@ -32,3 +32,14 @@ def import_roster(import_id: int, token: str) -> str:
     finally:
         upload_stash.discard(token=token, filename=record.filename)
     return record.status
+
+
+@shared_task(name="members.deliver_reminders")
+def deliver_reminders(reminder_ids: list[int], message: str) -> int:
+    """Send reminders already planned and logged (members.reminders); returns the failures.
+
+    Without a broker it runs on a thread of the web process (pingyi.jobs).
+    """
+    from .reminders import deliver_reminders as deliver
+
+    return sum(deliver(reminder_ids=reminder_ids, message=message).values())

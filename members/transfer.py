@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models.functions import Substr
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from orgs.models import Org, OrgKind
@@ -19,6 +20,7 @@ from orgs.selectors import children_of, root_orgs, within
 from orgs.services import normalize_org_name
 
 from .audit import record_audit
+from .counters import local_day, move_registration
 from .models import AuditAction, Member, MemberStatus, MemberTransfer
 
 MAX_KEYWORD_LENGTH = 50
@@ -133,6 +135,8 @@ def transfer_member(
     from_org = member.org
     member.org = to_org
     member.save(update_fields=["org", "updated_at"])
+    if member.registered_at is not None:  # reports' 已注册 follows the member, same transaction
+        move_registration(from_org=from_org, to_org=to_org, day=local_day(timezone.now()))
     transfer = MemberTransfer.objects.create(
         member=member,
         from_org=from_org,

@@ -4,7 +4,7 @@ from django.urls import path
 
 from evaluations import urls_h5 as evaluation_pages
 
-from . import h5_views
+from . import h5_views, outreach_views
 
 urlpatterns = [
     path("", h5_views.home, name="home"),
@@ -16,4 +16,6 @@ urlpatterns = [
     # 工作评议 and 我的评议记录 live in the evaluations app.
     *evaluation_pages.urlpatterns,
     path("help/", h5_views.help_page, name="help"),
+    # A unit's signed link (宣传): members/promotion.py.
+    path("u/<str:token>/", outreach_views.unit_link, name="unit_link"),
 ]

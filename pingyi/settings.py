@@ -88,6 +88,16 @@ PINGYI_API_TOKEN_DAYS = int(os.environ.get("PINGYI_API_TOKEN_DAYS", "30"))
 # province's submissions do not all wait on the root's row (evaluations.counters).
 PINGYI_COUNTER_SHARDS = int(os.environ.get("PINGYI_COUNTER_SHARDS", "8"))
 
+# Reminders a union admin sends its members (members.reminders): per member and campaign at
+# most one per interval and so many in all; per admin so many a day. Sends larger than
+# PINGYI_REMINDER_SYNC_MAX go out on a background job.
+PINGYI_REMINDER_MEMBER_INTERVAL_HOURS = int(
+    os.environ.get("PINGYI_REMINDER_MEMBER_INTERVAL_HOURS", "72")
+)
+PINGYI_REMINDER_MEMBER_MAX = int(os.environ.get("PINGYI_REMINDER_MEMBER_MAX", "3"))
+PINGYI_REMINDER_DAILY_LIMIT = int(os.environ.get("PINGYI_REMINDER_DAILY_LIMIT", "500"))
+PINGYI_REMINDER_SYNC_MAX = int(os.environ.get("PINGYI_REMINDER_SYNC_MAX", "200"))
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
@@ -108,6 +118,7 @@ INSTALLED_APPS = [
     "campaigns",
     "evaluations",
     "cases",
+    "analysis",
     "reports",
     "api",
     "demo",
@@ -223,6 +234,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 PINGYI_BULLETIN_WEEKDAY = int(os.environ.get("PINGYI_BULLETIN_WEEKDAY", 1))  # crontab: 1 = Monday
 PINGYI_BULLETIN_HOUR = int(os.environ.get("PINGYI_BULLETIN_HOUR", 8))
 PINGYI_BULLETIN_MINUTE = int(os.environ.get("PINGYI_BULLETIN_MINUTE", 0))
+# The weekly bulletin counts to 00:00 of this weekday (crontab numbering) on or before the build
+# day; by default the build day itself (a Monday build counts to Sunday 24:00).
+PINGYI_BULLETIN_CUTOFF_WEEKDAY = int(
+    os.environ.get("PINGYI_BULLETIN_CUTOFF_WEEKDAY", PINGYI_BULLETIN_WEEKDAY)
+)
 CELERY_BEAT_SCHEDULE = {
     "weekly-bulletins": {
         "task": "reports.tasks.build_weekly_bulletins",

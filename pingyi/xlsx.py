@@ -18,7 +18,7 @@ Cell = str | int | float | Decimal | None
 class Column:
     title: str
     width: float = 12
-    kind: str = "text"  # "text", "int" or "percent"
+    kind: str = "text"  # "text", "int", "decimal" (one place) or "percent"
 
 
 @dataclass
@@ -45,6 +45,7 @@ def office_xlsx(sheet: OfficeSheet) -> bytes:
     props = {
         "text": font,
         "int": {**font, "num_format": "#,##0"},
+        "decimal": {**font, "num_format": "0.0"},
         "percent": {**font, "num_format": "0.0%"},
     }
     formats = {kind: book.add_format(p) for kind, p in props.items()}

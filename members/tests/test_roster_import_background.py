@@ -22,6 +22,11 @@ def test_confirmed_import_runs_on_a_thread_and_the_page_follows_it(
     world, transactional_db, client, media_root, settings
 ):
     settings.PINGYI_JOBS_IN_THREAD = True
+    # The test database is SQLite in memory with a shared cache, where a write lock held by the
+    # job's thread fails another writer at once instead of making it wait (a file database, as
+    # `make run` uses, waits): keep the session off the database so that the request's own
+    # session save cannot race the thread it has just started.
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
     client.force_login(world.town_admin)
     rows = [row(f"会员{chr(0x4E00 + n)}", fake_id_number(n)) for n in range(1, 41)]
     preview = client.post(

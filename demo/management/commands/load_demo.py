@@ -3,7 +3,10 @@
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
+from campaigns.models import Campaign
 from demo.services import (
+    CAMPAIGN_NAME,
+    ROOT_CODE,
     add_demo_roster,
     add_evaluations_to_demo,
     demo_evaluations_missing,
@@ -12,8 +15,10 @@ from demo.services import (
     load_demo,
 )
 from evaluations.models import Evaluation
+from members.counters import rebuild_registration_counts, registration_counts_missing
 from members.models import Member
 from orgs.selectors import within
+from reports.bulletins import build_weekly_series
 
 
 class Command(BaseCommand):
@@ -34,6 +39,27 @@ class Command(BaseCommand):
             added = add_evaluations_to_demo()
             self.stdout.write(
                 self.style.SUCCESS(_("已为演示数据补充评议：%(count)d 条") % {"count": added})
+            )
+            completed = True
+        if registration_counts_missing():
+            rows = rebuild_registration_counts()
+            self.stdout.write(
+                self.style.SUCCESS(_("已为演示数据补充注册计数：%(count)d 行") % {"count": rows})
+            )
+            completed = True
+        if demo_exists() and (built := _add_demo_bulletins()):
+            self.stdout.write(
+                self.style.SUCCESS(_("已为演示数据生成每周通报：%(count)d 期") % {"count": built})
+            )
+            completed = True
+        if demo_exists() and (opened := _add_demo_cases()):
+            self.stdout.write(
+                self.style.SUCCESS(_("已为演示数据补充差评处置：%(count)d 件") % {"count": opened})
+            )
+            completed = True
+        if demo_exists() and (analysed := _analyse_demo_needs()):
+            self.stdout.write(
+                self.style.SUCCESS(_("已为演示数据分析建议：%(count)d 条") % {"count": analysed})
             )
             completed = True
         if completed:
@@ -58,3 +84,38 @@ class Command(BaseCommand):
                 }
             )
         )
+        opened = _add_demo_cases()
+        self.stdout.write(self.style.SUCCESS(_("已生成差评处置：%(count)d 件") % {"count": opened}))
+        built = _add_demo_bulletins()
+        self.stdout.write(self.style.SUCCESS(_("已生成每周通报：%(count)d 期") % {"count": built}))
+        analysed = _analyse_demo_needs()
+        self.stdout.write(
+            self.style.SUCCESS(_("已分析会员建议：%(count)d 条") % {"count": analysed})
+        )
+
+
+def _add_demo_bulletins() -> int:
+    """The demo's weekly bulletins (each Monday of the 2022 window), unless it has some."""
+    campaign = Campaign.objects.filter(org__code=ROOT_CODE, name=CAMPAIGN_NAME).first()
+    if campaign is None or campaign.bulletins.exists():
+        return 0
+    return len(build_weekly_series(campaign=campaign))
+
+
+def _add_demo_cases() -> int:
+    """The demo campaign's 差评处置, when it has none yet (demo/cases.py)."""
+    from demo.cases import add_demo_cases
+
+    campaign = Campaign.objects.filter(org__code=ROOT_CODE, name=CAMPAIGN_NAME).first()
+    return add_demo_cases(campaign=campaign) if campaign is not None else 0
+
+
+def _analyse_demo_needs() -> int:
+    """The needs analysis of the demo's suggestions, so that 会员需求 opens on its results
+    rather than on a progress bar; 0 when one has already run."""
+    from analysis.services import latest_run, run_needs_now
+
+    campaign = Campaign.objects.filter(org__code=ROOT_CODE, name=CAMPAIGN_NAME).first()
+    if campaign is None or latest_run(campaign) is not None:
+        return 0
+    return run_needs_now(campaign=campaign).result.get("suggestions", 0)
