@@ -8,7 +8,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/pingyi
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: fonts run test test-sqlite test-postgres setup demo lint format bench bench-pg bench-http browser-deps screenshots clean
+.PHONY: fonts run test test-sqlite test-postgres setup demo lint format bench bench-pg bench-http bench-scale bench-analysis browser-deps screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -77,6 +77,17 @@ bench-pg: setup
 	DATABASE_URL="$(PG_URL)" $(PY) benchmarks/members_scale.py
 	DATABASE_URL="$(PG_URL)" $(PY) benchmarks/evaluation_http.py
 	DATABASE_URL="$(PG_URL)" $(PY) benchmarks/counter_contention.py
+
+# A province on PostgreSQL (150,000 orgs, 10 million members, 5 million evaluations, loaded by
+# COPY in a database pingyi_bench_progress, ~9 min, ~14 GB) and the progress page and a weekly
+# bulletin timed on it beside a naive GROUP BY. SCALE=0.01 runs it in half a minute.
+SCALE ?= 1.0
+bench-scale: setup
+	DATABASE_URL="$(PG_URL)" $(PY) benchmarks/progress_scale.py --scale $(SCALE)
+
+# The members' needs pass (jieba keywords and need categories) over a million suggestions.
+bench-analysis: setup
+	$(PY) benchmarks/analysis_needs.py
 
 # Evaluations submitted over HTTP to gunicorn, beside a trivial logged-in endpoint
 # (PostgreSQL, in a database pingyi_bench_http on PG_URL's server, dropped after).

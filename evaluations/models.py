@@ -163,6 +163,13 @@ class DailyCount(models.Model):
                 fields=["campaign", "org", "day", "shard"], name="one_count_per_org_day_shard"
             ),
         ]
+        # Reads sum every shard of an org's days: on PostgreSQL the count rides in the index,
+        # so the sum of a province's root (days × shards rows) is an index-only scan.
+        indexes = [
+            models.Index(
+                fields=["campaign", "org", "day"], include=["count"], name="daily_count_covering"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.org_id} {self.day}: {self.count}"

@@ -429,6 +429,11 @@ class RegistrationCount(models.Model):
                 fields=["org", "day", "shard"], name="one_registration_count_per_org_day_shard"
             ),
         ]
+        indexes = [  # as DailyCount's: the sum of an org's changes is an index-only scan
+            models.Index(
+                fields=["org", "day"], include=["change"], name="registration_count_covering"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.org_id} {self.day}: {self.change:+d}"

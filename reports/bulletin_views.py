@@ -9,6 +9,7 @@ import io
 from datetime import date, timedelta
 
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
@@ -37,6 +38,7 @@ from .models import Bulletin, BulletinStatus
 from .tasks import build_bulletin
 
 PAGE_SIZE = 30
+BULLETIN_FILE_CACHE_SECONDS = 24 * 3600
 FORMATS = {
     "docx": (formats.bulletin_docx, formats.DOCX_TYPE),
     "xlsx": (formats.bulletin_xlsx, formats.XLSX_TYPE),
@@ -131,11 +133,22 @@ def bulletin_download(request, bulletin_id: int, fmt: str):
         raise Http404(_("找不到该通报文件"))
     render_file, content_type = FORMATS[fmt]
     return FileResponse(
-        io.BytesIO(render_file(bulletin.data)),
+        io.BytesIO(_drawn(bulletin, fmt, render_file)),
         as_attachment=True,
         filename=f"{formats.file_stem(bulletin.data)}.{fmt}",
         content_type=content_type,
     )
+
+
+def _drawn(bulletin, fmt: str, render_file) -> bytes:
+    """The file of a published bulletin, drawn once and kept in the cache: a bulletin never
+    changes once published, and its PDF costs nearly a second of CPU to draw."""
+    key = f"pingyi:bulletin:{bulletin.pk}:{bulletin.built_at:%Y%m%d%H%M%S%f}:{fmt}"
+    content = cache.get(key)
+    if content is None:
+        content = render_file(bulletin.data)
+        cache.set(key, content, timeout=BULLETIN_FILE_CACHE_SECONDS)
+    return content
 
 
 @console_view
