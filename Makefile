@@ -8,7 +8,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/pingyi
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: fonts run test test-sqlite test-postgres setup demo lint format bench bench-pg bench-http bench-scale bench-analysis browser-deps screenshots clean
+.PHONY: fonts run test test-sqlite test-postgres setup demo lint format bench bench-pg bench-http bench-scale bench-analysis stack faults load fuzz browser-deps screenshots clean access
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -93,6 +93,43 @@ bench-analysis: setup
 # (PostgreSQL, in a database pingyi_bench_http on PG_URL's server, dropped after).
 bench-http: setup
 	DATABASE_URL="$(PG_URL)" $(PY) benchmarks/evaluation_http.py
+
+# The production stack on this machine (PostgreSQL and Redis as they run here): gunicorn, a
+# Celery worker and beat on a scratch database pingyi_stack and Redis database 7, smoke-tested
+# over HTTP (admin and member log in, a submission, the progress page, a bulletin built by the
+# worker). `make faults`: PostgreSQL restarted under load, a worker killed mid-job, Redis down
+# (restarts PostgreSQL: not while others use it).
+stack: setup fonts
+	DATABASE_URL="$(PG_URL)" $(PY) scripts/stack.py
+
+faults: setup fonts
+	DATABASE_URL="$(PG_URL)" $(PY) scripts/faults.py
+
+# A deadline rush (locust, 120 users, 60 s): members log in by SMS code and submit (some twice)
+# while admins read the progress pages and .xlsx, against gunicorn on PostgreSQL (a database
+# pingyi_bench_rush on PG_URL's server, dropped after); then every accepted submission is checked
+# to be stored once and every counter to equal a recount. Exits non-zero when a check fails.
+# Every role against every admin page, export, member page and API route (also part of make test).
+access: setup
+	$(BIN)/pytest tests/test_access_matrix.py -q -p no:cacheprovider
+	@if $(PY) scripts/pg_ready.py "$(PG_URL)"; then \
+		DATABASE_URL="$(PG_URL)" $(BIN)/pytest tests/test_access_matrix.py -q -p no:cacheprovider; \
+	fi
+
+load: setup
+	DATABASE_URL="$(PG_URL)" $(PY) benchmarks/deadline_rush.py
+
+# The JSON API fuzzed from its own OpenAPI schema (schemathesis) with FUZZ_EXAMPLES cases per
+# operation and caller (the suite runs 10), on SQLite, then on PostgreSQL when it answers (in a
+# database test_pingyi_fuzz of its own).
+FUZZ_EXAMPLES ?= 100
+fuzz: setup
+	PINGYI_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest tests/test_api_fuzz.py -q -p no:cacheprovider
+	@if $(PY) scripts/pg_ready.py "$(PG_URL)"; then \
+		DATABASE_URL="$(PG_URL)_fuzz" PINGYI_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest tests/test_api_fuzz.py -q -p no:cacheprovider; \
+	else \
+		echo "== PostgreSQL does not answer at $(PG_URL): PostgreSQL pass skipped =="; \
+	fi
 
 screenshots: setup browser-deps
 	PINGYI_SCREENSHOTS=docs/screenshots $(BIN)/pytest -m browser tests/test_browser_tour.py tests/test_browser_member_journey.py tests/test_browser_evaluation.py tests/test_browser_analysis.py tests/test_browser_progress_tour.py

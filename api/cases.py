@@ -11,7 +11,7 @@ from datetime import date, datetime
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from ninja import Router, Schema
+from ninja import Query, Router, Schema
 
 from campaigns.selectors import visible_campaigns
 from cases import permissions, services
@@ -24,6 +24,8 @@ from .errors import ApiRefusal
 router = Router(tags=[gettext_lazy("差评处置")])
 
 PAGE_SIZE = 50
+# Ids are 64-bit: a larger number names no row, and SQLite cannot even bind it in a query.
+MAX_ID = 2**63 - 1
 
 
 class ErrorOut(Schema):
@@ -210,12 +212,12 @@ def _step(request, case_id: int, action) -> CaseDetailOut:
 )
 def case_list(
     request: HttpRequest,
-    campaign: int | None = None,
+    campaign: int | None = Query(None, ge=1, le=MAX_ID),
     state: str = "",
     overdue: bool = False,
-    unit: int | None = None,
-    item: int | None = None,
-    after: int | None = None,
+    unit: int | None = Query(None, ge=1, le=MAX_ID),
+    item: int | None = Query(None, ge=1, le=MAX_ID),
+    after: int | None = Query(None, ge=1, le=MAX_ID),
 ):
     chosen = None
     if campaign is not None:

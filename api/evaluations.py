@@ -326,6 +326,13 @@ def submit(
             % {"max": REQUEST_KEY_MAX},
             field="Idempotency-Key",
         )
+    if not request_key.isprintable():  # stored with the evaluation: PostgreSQL refuses a NUL
+        raise ApiRefusal(
+            422,
+            "invalid",
+            _("Idempotency-Key 只能由可见字符组成，请换一个标识（例如 UUID）。"),
+            field="Idempotency-Key",
+        )
     campaign = campaign_of(member, campaign_id)
     ratings: dict[int, int | None] = {}
     for item in payload.items:

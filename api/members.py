@@ -310,9 +310,11 @@ def member_region_unions(request: HttpRequest, region_id: int, q: str = ""):
     region = region_by_id(region_id, member.org if member else None)
     if region is None:
         raise ApiRefusal(404, "not_found", _("没有这个地区，请从地区列表中选择"))
+    # No union's name holds a control character, and PostgreSQL would refuse a NUL in the search.
+    keyword = "".join(ch for ch in q if ch.isprintable())
     return [
         UnionChoiceOut(id=c.org.pk, name=c.org.name, parent_name=c.parent_name)
-        for c in find_unions(region.org, q)
+        for c in find_unions(region.org, keyword)
     ]
 
 

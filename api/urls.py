@@ -17,6 +17,7 @@ from .cases import router as cases_router
 from .errors import CSRF_FAILED, ApiRefusal
 from .evaluations import router as evaluations_router
 from .members import router as members_router
+from .parser import TextJsonParser
 from .routes import router
 
 api = NinjaAPI(
@@ -27,6 +28,7 @@ api = NinjaAPI(
     ),
     urls_namespace="api",
     auth=token_or_session,
+    parser=TextJsonParser(),
 )
 api.add_router("/", router)
 api.add_router("/", members_router)
@@ -70,4 +72,7 @@ def http_error(request, exc):
     # django-ninja answers a failed CSRF check of a session POST with HttpError(403).
     if exc.status_code == 403 and "csrf" in str(exc).lower():
         return error(request, 403, "csrf_failed", str(CSRF_FAILED))
+    # django-ninja's word for a body that is not JSON, or not text (api.parser).
+    if exc.status_code == 400 and str(exc).startswith("Cannot parse request body"):
+        return error(request, 400, "invalid_body", _("请求内容不是有效的 JSON 文本，请检查后重试"))
     return error(request, exc.status_code, "http_error", str(exc))

@@ -41,6 +41,7 @@ from pingyi.spreadsheets import (  # noqa: F401  (public names of this module be
     file_extension,
     is_blank,
 )
+from pingyi.xlsx import safe_text
 
 from .models import Campaign, Target, TargetRate, TargetSource, TaskTableImport
 from .rollups import refresh_for_orgs
@@ -799,20 +800,20 @@ REFUSED_HEADER = (
 def refused_rows_xlsx(record: TaskTableImport) -> bytes:
     """The refused rows of an import with their reasons, as .xlsx bytes.
 
-    Every text cell is written with write_string: a name such as "=HYPERLINK(…)" stays text
-    and never becomes a formula in the admin's Excel.
+    Every text cell is written with write_string through safe_text: a name such as
+    "=HYPERLINK(…)" stays text (behind a quote) and never becomes a formula in the admin's Excel.
     """
     buffer = io.BytesIO()
     workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
     sheet = workbook.add_worksheet(_("拒绝的行"))
     bold = workbook.add_format({"bold": True})
     for col, title in enumerate(REFUSED_HEADER):
-        sheet.write_string(0, col, str(title), bold)
+        sheet.write_string(0, col, safe_text(str(title)), bold)
     for index, refused in enumerate(record.refused, start=1):
         sheet.write_number(index, 0, refused.get("line", 0))
         for col, key in enumerate(("seq", "name", "reported", "target"), start=1):
-            sheet.write_string(index, col, str(refused.get(key, "")))
-        sheet.write_string(index, 5, reasons_text(refused.get("reasons", [])))
+            sheet.write_string(index, col, safe_text(str(refused.get(key, ""))))
+        sheet.write_string(index, 5, safe_text(reasons_text(refused.get("reasons", []))))
     sheet.set_column(0, 1, 8)
     sheet.set_column(2, 2, 32)
     sheet.set_column(3, 4, 14)

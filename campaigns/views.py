@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from orgs.models import Org
-from orgs.scoping import can_run_campaigns, scope_roots
+from orgs.scoping import can_run_campaigns, restrict_to_scope, scope_roots
 from pingyi.console import console_view
 
 from .forms import CampaignForm
@@ -110,7 +110,12 @@ def campaign_detail(request, campaign_id: int):
             "questions": campaign.questions.all(),
             "rates": campaign.target_rates.all(),
             "can_edit": can_run_campaigns(request.user, campaign.org),
-            "imports": campaign.task_imports.select_related("parent", "imported_by")[:20],
+            # A town admin reads the city's campaign, not the other towns' task tables.
+            "imports": restrict_to_scope(
+                campaign.task_imports.select_related("parent", "imported_by"),
+                request.user,
+                org_field="parent",
+            )[:20],
             "nav": "campaigns",
         },
     )

@@ -88,6 +88,8 @@ def find_unions(region: Org, keyword: str, limit: int = 20) -> list[UnionChoice]
     An empty keyword finds nothing: the member types part of the name, as the seed describes.
     One more than `limit` is never returned; callers ask for limit + 1 to know there are more.
     """
+    # Control characters (a NUL from a crafted URL) match no name, and PostgreSQL refuses NUL.
+    keyword = "".join(ch for ch in keyword if ch.isprintable())
     keyword = normalize_org_name(keyword)[:MAX_KEYWORD_LENGTH]
     if not keyword:
         return []

@@ -126,6 +126,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "pingyi.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -174,6 +175,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 
+# The counters' covering indexes (INCLUDE) are a PostgreSQL feature; SQLite builds them as plain
+# indexes, which is all the embedded default needs.
+SILENCED_SYSTEM_CHECKS = ["models.W040"]
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
@@ -213,6 +218,9 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 PINGYI_MAX_UPLOAD_BYTES = int(os.environ.get("PINGYI_MAX_UPLOAD_BYTES", 20 * 1024 * 1024))
+# A zipped workbook (.xlsx) may unpack to at most this much (a 300,000-row roster: 118 MB), and
+# to no more than a hundred times its size above 16 MB: anything else is refused as a zip bomb.
+PINGYI_MAX_UNZIPPED_BYTES = int(os.environ.get("PINGYI_MAX_UNZIPPED_BYTES", 256 * 1024 * 1024))
 
 # Where the CJK fonts are (empty: Debian's fonts-noto-cjk, installed by `make fonts`).
 PINGYI_CJK_FONT_DIR = os.environ.get("PINGYI_CJK_FONT_DIR", "")
@@ -222,6 +230,10 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", REDIS_URL or None)
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+# A job's outcome is written on its own row (import, bulletin), never read from Celery's result
+# store; not storing results also keeps a Redis outage from holding a request ~20 s while Celery
+# retries the result store (the job then falls back to a thread at once: pingyi/jobs.py).
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_EAGER_PROPAGATES = True
 # Without a broker, long jobs (the roster import) run on a thread of the web process so that
 # their progress can be shown; see pingyi/jobs.py.
@@ -229,6 +241,15 @@ PINGYI_JOBS_IN_THREAD = env_bool("PINGYI_JOBS_IN_THREAD", True)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A job whose worker process dies (SIGKILL, out of memory) goes back on the queue and another
+# process runs it again, instead of being dropped with its record left "running". Our jobs may
+# run twice: an import is one transaction under a lock, a bulletin is claimed and published once.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# A job taken by a worker that vanished entirely is handed out again after this many seconds
+# (Redis's visibility timeout). It must exceed the longest job, or a running job starts twice.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": int(os.environ.get("PINGYI_CELERY_VISIBILITY_TIMEOUT", "3600"))
+}
 # Celery beat (production): the weekly bulletin and the check for overdue cases. Both tasks are
 # also management commands (build_bulletins, check_overdue_cases) for cron or a manual run.
 PINGYI_BULLETIN_WEEKDAY = int(os.environ.get("PINGYI_BULLETIN_WEEKDAY", 1))  # crontab: 1 = Monday
@@ -254,9 +275,15 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# Redis down must not take the members' pages down: the cache answers as a miss meanwhile
+# (pingyi/cache.py), and gives up on an unanswering Redis within a second.
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        {
+            "BACKEND": "pingyi.cache.DegradingRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
@@ -270,6 +297,20 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (pingyi.security): scripts and styles from the app only. Inline style
+# attributes stay allowed: the analysis heatmap's cell colours and the progress bars' widths are
+# data, drawn by the server. No page has an inline script or event handler (console.js, h5.js).
+PINGYI_CONTENT_SECURITY_POLICY = os.environ.get(
+    "PINGYI_CONTENT_SECURITY_POLICY",
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+)
+# No page uses the camera, the microphone, location or payment; nothing embedded may either.
+PINGYI_PERMISSIONS_POLICY = os.environ.get(
+    "PINGYI_PERMISSIONS_POLICY",
+    "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
+)
 if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
@@ -281,7 +322,7 @@ PINGYI_BEHIND_PROXY = env_bool("DJANGO_BEHIND_PROXY", not DEBUG)
 if PINGYI_BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 if env_bool("SECURE_HSTS_PRELOAD", False) is False and not DEBUG:
-    SILENCED_SYSTEM_CHECKS = ["security.W021"]  # HSTS preload is an opt-in commitment
+    SILENCED_SYSTEM_CHECKS += ["security.W021"]  # HSTS preload is an opt-in commitment
 
 LOGGING = {
     "version": 1,

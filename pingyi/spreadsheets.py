@@ -11,15 +11,21 @@ import contextlib
 import csv
 import io
 import re
+import struct
 import time
 import uuid
+import zipfile
+import zlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import python_calamine
 from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+
+from pingyi.xlsx import FORMULA_STARTS
 
 WORKBOOK_EXTENSIONS = frozenset({"xlsx", "xlsm", "xls", "xlsb", "ods"})
 TEXT_EXTENSIONS = frozenset({"csv", "txt"})
@@ -49,7 +55,104 @@ def check_upload_size(size: int) -> None:
         )
 
 
+def check_archive(data: bytes, shown: str) -> None:
+    """Refuse a zip-based workbook (.xlsx, .xlsm, .ods) that would unpack to more than
+    settings.PINGYI_MAX_UNZIPPED_BYTES, or unpack far beyond its own size (a zip bomb), or that
+    carries macros, before any reader inflates it.
+
+    The sizes a zip declares may lie, so every member's compressed bytes are inflated here, in
+    chunks, counting the output and stopping at the declared size: a member that inflates past
+    what it declares is refused. What the readers later inflate is thereby bounded too.
+    """
+    words = {"file": shown}
+    damaged = _not_excel(shown)
+    try:
+        members = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as exc:
+        raise damaged from exc
+    limit = settings.PINGYI_MAX_UNZIPPED_BYTES
+    declared = sum(member.file_size for member in members)
+    packed = max(sum(member.compress_size for member in members), 1)
+    if len(members) > MAX_ARCHIVE_MEMBERS or declared > limit or _bomb_ratio(declared, packed):
+        raise _unzipped_too_large(shown, declared)
+    if any(member.filename.lower().endswith("vbaproject.bin") for member in members):
+        raise SpreadsheetError(
+            _(
+                "文件“%(file)s”含有宏（VBA 代码），为安全起见不予读取。"
+                "请在 Excel 中另存为“Excel 工作簿(.xlsx)”后再上传。"
+            )
+            % words
+        )
+    for member in members:
+        inflated = _inflated_size(data, member, cap=member.file_size)
+        if inflated is None:
+            raise damaged
+        if inflated > member.file_size:
+            raise _unzipped_too_large(shown, declared + inflated)
+
+
+# A workbook holds a few dozen parts; a zip of thousands is no spreadsheet an admin saved.
+MAX_ARCHIVE_MEMBERS = 10_000
+# Office files shrink about ten times when zipped (a 300,000-row roster: 118 MB in 10.7 MB);
+# a zip bomb of zeros a thousand times. The ratio is only checked above a size that matters.
+MAX_ARCHIVE_RATIO = 100
+_RATIO_FROM_BYTES = 16 * 1024 * 1024
+_LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")
+
+
+def _bomb_ratio(declared: int, packed: int) -> bool:
+    return declared > _RATIO_FROM_BYTES and declared / packed > MAX_ARCHIVE_RATIO
+
+
+def _unzipped_too_large(shown: str, size: int) -> SpreadsheetError:
+    return SpreadsheetError(
+        _(
+            "文件“%(file)s”解压后有 %(size)s，超过了上限（%(limit)s），"
+            "或压缩比异常（疑似“压缩炸弹”），不予读取。请确认文件是填好的表格，删去无关的工作表后再上传。"
+        )
+        % {
+            "file": shown,
+            "size": _size_text(size),
+            "limit": _size_text(settings.PINGYI_MAX_UNZIPPED_BYTES),
+        }
+    )
+
+
+def _inflated_size(data: bytes, member: zipfile.ZipInfo, *, cap: int) -> int | None:
+    """How many bytes the member's compressed data inflates to, counted up to cap + 1 (enough to
+    tell it exceeds cap); None when the data is not readable as stored or deflated."""
+    offset = member.header_offset
+    header = data[offset : offset + _LOCAL_HEADER.size]
+    if len(header) < _LOCAL_HEADER.size:
+        return None
+    fields = _LOCAL_HEADER.unpack(header)
+    if fields[0] != b"PK\x03\x04":
+        return None
+    start = offset + _LOCAL_HEADER.size + fields[-2] + fields[-1]
+    compressed = data[start : start + member.compress_size]
+    if member.compress_type == zipfile.ZIP_STORED:
+        return len(compressed)
+    if member.compress_type != zipfile.ZIP_DEFLATED:
+        return None
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    size = 0
+    try:
+        chunk = inflater.decompress(compressed, 1 << 20)
+        while True:
+            size += len(chunk)
+            if size > cap or not inflater.unconsumed_tail:
+                break
+            chunk = inflater.decompress(inflater.unconsumed_tail, 1 << 20)
+        if size <= cap:
+            size += len(inflater.flush())
+    except zlib.error:
+        return None
+    return size
+
+
 def _size_text(size: int) -> str:
+    if size >= 1024 * 1024 * 1024:
+        return f"{size / 1024 / 1024 / 1024:.1f} GB"
     if size >= 1024 * 1024:
         return f"{size / 1024 / 1024:.1f} MB"
     if size >= 1024:
@@ -74,8 +177,11 @@ def read_table(
 
     `document` names what the admin should have chosen (任务分解表, 会员名册) in messages;
     `find_header` picks, in a workbook, the first sheet that holds the table. Raises
-    SpreadsheetError when the file is empty, too large, not a spreadsheet, longer than
-    max_rows or in an encoding that cannot be told.
+    SpreadsheetError when the file is empty, too large, not a spreadsheet (a picture or a PDF
+    renamed .xlsx), a zip bomb, a workbook with macros, longer than max_rows or in an encoding
+    that cannot be told. Rows are counted before they are read into Python, so a file of a
+    million rows is refused without building them. Formulas are never evaluated: a formula cell
+    reads as the value Excel saved with it, and text beginning with = stays text.
     """
     check_upload_size(len(data))
     shown = filename or _("上传的文件")
@@ -83,10 +189,23 @@ def read_table(
     if not data.strip():
         raise SpreadsheetError(_("文件“%(file)s”是空的，请选择填好的%(document)s。") % words)
     extension = file_extension(filename)
-    if data.startswith((_ZIP_MAGIC, _OLE_MAGIC)) or extension in WORKBOOK_EXTENSIONS:
-        rows = _read_workbook(data, shown, find_header)
+    foreign = _foreign_kind(data)
+    if foreign:
+        raise SpreadsheetError(
+            _(
+                "文件“%(file)s”是 %(kind)s，不是表格文件：%(document)s请用 Excel（.xlsx、.xls）"
+                "或 .csv 格式。"
+            )
+            % {**words, "kind": foreign}
+        )
+    too_many = _TooMany(shown=shown, max_rows=max_rows, hint=too_many_rows_hint)
+    if data.startswith(_ZIP_MAGIC):
+        check_archive(data, shown)
+        rows = _read_workbook(data, shown, find_header, too_many)
+    elif data.startswith(_OLE_MAGIC) or extension in WORKBOOK_EXTENSIONS:
+        rows = _read_workbook(data, shown, find_header, too_many)
     elif extension in TEXT_EXTENSIONS:
-        rows = _read_csv(data, shown)
+        rows = _read_csv(data, shown, too_many)
     else:
         raise SpreadsheetError(
             _("文件“%(file)s”不是表格文件：%(document)s请用 Excel（.xlsx、.xls）或 .csv 格式。")
@@ -100,27 +219,78 @@ def read_table(
             _("文件“%(file)s”中没有任何内容，请选择填好的%(document)s。") % words
         )
     if len(rows) > max_rows:
-        raise SpreadsheetError(
-            _("文件“%(file)s”有 %(rows)s 行，超过了 %(max)s 行的上限；%(hint)s")
-            % {
-                "file": shown,
-                "rows": f"{len(rows):,}",
-                "max": f"{max_rows:,}",
-                "hint": too_many_rows_hint,
-            }
-        )
+        raise too_many.error(len(rows))
     return rows
 
 
-def _read_workbook(data: bytes, shown: str, find_header: HeaderFinder) -> Table:
+# The first bytes of files admins pick by mistake, and what to call them in the refusal.
+_FOREIGN_MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", gettext_lazy("PNG 图片")),
+    (b"\xff\xd8\xff", gettext_lazy("JPEG 图片")),
+    (b"GIF8", gettext_lazy("GIF 图片")),
+    (b"%PDF", gettext_lazy("PDF 文档")),
+    (b"Rar!", gettext_lazy("RAR 压缩包")),
+    (b"7z\xbc\xaf\x27\x1c", gettext_lazy("7z 压缩包")),
+    (b"\x1f\x8b", gettext_lazy("gzip 压缩包")),
+    (b"\x7fELF", gettext_lazy("程序文件")),
+)
+
+
+def _foreign_kind(data: bytes) -> str:
+    """What a file that is certainly no spreadsheet is (a picture, a PDF…), "" otherwise."""
+    for magic, kind in _FOREIGN_MAGIC:
+        if data.startswith(magic):
+            return str(kind)
+    return ""
+
+
+@dataclass
+class _TooMany:
+    """The refusal of a file longer than max_rows, in the words of its import."""
+
+    shown: str
+    max_rows: int
+    hint: str
+
+    def error(self, rows: int) -> SpreadsheetError:
+        return SpreadsheetError(
+            _("文件“%(file)s”有 %(rows)s 行，超过了 %(max)s 行的上限；%(hint)s")
+            % {
+                "file": self.shown,
+                "rows": f"{rows:,}",
+                "max": f"{self.max_rows:,}",
+                "hint": self.hint,
+            }
+        )
+
+
+def _not_excel(shown: str) -> SpreadsheetError:
+    return SpreadsheetError(
+        _(
+            "文件“%(file)s”无法作为 Excel 表格打开：文件可能已损坏，或并不是 Excel 文件。"
+            "请在 Excel 中打开它，另存为 .xlsx 后再上传。"
+        )
+        % {"file": shown}
+    )
+
+
+def _read_workbook(data: bytes, shown: str, find_header: HeaderFinder, too_many: _TooMany) -> Table:
     try:
         workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
         sheets = [
-            workbook.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)
+            workbook.get_sheet_by_name(meta.name)
             for meta in workbook.sheets_metadata
             if meta.typ == python_calamine.SheetTypeEnum.WorkSheet
             and meta.visible == python_calamine.SheetVisibleEnum.Visible
         ]
+        # calamine holds a sheet compactly; its rows become Python lists only once counted.
+        for sheet in sheets:
+            height = sheet.end[0] + 1 if sheet.end else 0  # rows from row 1 to the last used
+            if height > too_many.max_rows:
+                raise too_many.error(height)
+        tables = [sheet.to_python(skip_empty_area=False) for sheet in sheets]
+    except SpreadsheetError:
+        raise
     except python_calamine.PasswordError as exc:
         raise SpreadsheetError(
             _("文件“%(file)s”设置了打开密码，请在 Excel 中取消密码后再上传。") % {"file": shown}
@@ -128,31 +298,31 @@ def _read_workbook(data: bytes, shown: str, find_header: HeaderFinder) -> Table:
     # calamine answers a damaged or foreign file with several unrelated exception types
     # (CalamineError, ZipError, XmlError, ValueError…); to the admin they all mean one thing.
     except Exception as exc:
-        raise SpreadsheetError(
-            _(
-                "文件“%(file)s”无法作为 Excel 表格打开：文件可能已损坏，或并不是 Excel 文件。"
-                "请在 Excel 中打开它，另存为 .xlsx 后再上传。"
-            )
-            % {"file": shown}
-        ) from exc
+        raise _not_excel(shown) from exc
     # A workbook may hold notes or a chart before the table: take the first sheet with a header.
-    for rows in sheets:
+    for rows in tables:
         if find_header(rows) is not None:
             return rows
-    return sheets[0] if sheets else []
+    return tables[0] if tables else []
 
 
-def _read_csv(data: bytes, shown: str) -> list[list[str]]:
+def _read_csv(data: bytes, shown: str, too_many: _TooMany) -> list[list[str]]:
     text = _decode_text(data, shown)
     first_lines = text[:4096]
     # Excel's "Unicode 文本" is tab-separated; its CSV is comma-separated.
     delimiter = "\t" if first_lines.count("\t") > first_lines.count(",") else ","
+    rows: list[list[str]] = []
     try:
-        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+        for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
+            rows.append(row)
+            if len(rows) > too_many.max_rows and not is_blank(row):
+                # Counting lines is enough to tell the admin how long the file is.
+                raise too_many.error(text.count("\n") + (not text.endswith("\n")))
     except csv.Error as exc:
         raise SpreadsheetError(
             _("文件“%(file)s”不是有效的 CSV 文件：%(error)s") % {"file": shown, "error": exc}
         ) from exc
+    return rows
 
 
 def _decode_text(data: bytes, shown: str) -> str:
@@ -178,7 +348,13 @@ def _decode_text(data: bytes, shown: str) -> str:
 
 
 def _clean_cell(value: object) -> object:
-    return "" if value is None else value
+    if value is None:
+        return ""
+    # A cell our exports neutralised ('=…, see pingyi.xlsx.safe_text) reads back as it was typed,
+    # so that a workbook of refused rows can be corrected and imported again.
+    if isinstance(value, str) and value[:1] == "'" and value[1:2] in FORMULA_STARTS:
+        return value[1:]
+    return value
 
 
 def is_blank(row: list[object]) -> bool:

@@ -1,10 +1,14 @@
 """Spreadsheets laid out like the office's own: a title, a dated subtitle, a header, rows, totals.
 
-Every text cell is written as a string, so a name such as "=HYPERLINK(…)" or "+86…" stays text
-in the admin's Excel and never runs as a formula.
+Every text cell is written as a string, so a name such as "=HYPERLINK(…)" stays text in the
+admin's Excel; and every text that begins like a formula (=, +, -, @, a tab or a carriage return)
+is written behind a single quote (safe_text, OWASP's advice against CSV injection), so that it
+stays text too when the admin edits the cell or saves the sheet as CSV. Numbers, negative ones
+included, are written as numbers. Every export of the product writes its text through safe_text.
 """
 
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -12,6 +16,20 @@ from decimal import Decimal
 import xlsxwriter
 
 Cell = str | int | float | Decimal | None
+
+# The first characters with which Excel, LibreOffice or WPS read a cell's text as a formula.
+FORMULA_STARTS = frozenset("=+-@\t\r")
+# Text that is a plain number ("-3", "+1.5", "-12%") or a lone dash stays as it is: a spreadsheet
+# reads it as that number or that dash, never as a formula.
+_PLAIN = re.compile(r"[+-]?\d[\d,]*(\.\d+)?%?|-+")
+
+
+def safe_text(text: str) -> str:
+    """Text as an export writes it: behind a single quote when a spreadsheet would otherwise
+    take it for a formula ("=HYPERLINK(…)" → "'=HYPERLINK(…)"), unchanged otherwise."""
+    if text[:1] in FORMULA_STARTS and not _PLAIN.fullmatch(text):
+        return "'" + text
+    return text
 
 
 @dataclass
@@ -51,11 +69,11 @@ def office_xlsx(sheet: OfficeSheet) -> bytes:
     formats = {kind: book.add_format(p) for kind, p in props.items()}
     bold = {kind: book.add_format({**p, "bold": True}) for kind, p in props.items()}
     last_col = len(sheet.columns) - 1
-    ws.merge_range(0, 0, 0, last_col, sheet.title, title)
-    ws.merge_range(1, 0, 1, last_col, sheet.subtitle, subtitle)
+    ws.merge_range(0, 0, 0, last_col, safe_text(sheet.title), title)
+    ws.merge_range(1, 0, 1, last_col, safe_text(sheet.subtitle), subtitle)
     ws.set_row(0, 28)
     for col, column in enumerate(sheet.columns):
-        ws.write_string(2, col, column.title, header)
+        ws.write_string(2, col, safe_text(column.title), header)
         ws.set_column(col, col, column.width)
     row_index = 3
     for row in sheet.rows:
@@ -66,7 +84,7 @@ def office_xlsx(sheet: OfficeSheet) -> bytes:
         row_index += 1
     for note in sheet.notes:
         row_index += 1
-        ws.write_string(row_index, 0, note)
+        ws.write_string(row_index, 0, safe_text(note))
     ws.freeze_panes(3, 0)
     ws.repeat_rows(2)  # the header again on every printed page, as the offices print them
     ws.set_landscape()
@@ -81,6 +99,6 @@ def _write_row(ws, index: int, row: Sequence[Cell], columns: list[Column], forma
         if value is None or value == "":
             ws.write_blank(index, col, None, fmt)
         elif column.kind == "text" or isinstance(value, str):
-            ws.write_string(index, col, str(value), formats["text"])
+            ws.write_string(index, col, safe_text(str(value)), formats["text"])
         else:
             ws.write_number(index, col, float(value) if isinstance(value, Decimal) else value, fmt)

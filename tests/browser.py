@@ -52,11 +52,47 @@ def screenshots() -> Path:
 
 @pytest.fixture
 def browser(allow_orm_beside_playwright):
-    """Debian's chromium under Playwright, with the flags above."""
+    """Debian's chromium under Playwright, with the flags above.
+
+    Every page it opens is watched for Content-Security-Policy violations (chromium logs them
+    to the console): a test whose pages broke the policy fails when it ends.
+    """
     if not CHROMIUM.exists():
         pytest.skip("Debian's chromium is not installed at /usr/bin/chromium (make browser-deps)")
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        violations = _watch_csp(chromium)
         yield chromium
         chromium.close()
+    assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)
+
+
+def _watch_csp(chromium) -> list[str]:
+    """Record, from every page of every context the browser opens, the console messages that
+    report a Content-Security-Policy violation (with the page's address)."""
+    violations: list[str] = []
+
+    def watch_page(page) -> None:
+        def on_console(message) -> None:
+            if "Content Security Policy" in message.text:
+                violations.append(f"{page.url}: {message.text}")
+
+        page.on("console", on_console)
+
+    def watch_context(context):
+        context.on("page", watch_page)
+        return context
+
+    new_context = chromium.new_context
+    chromium.new_context = lambda *args, **kwargs: watch_context(new_context(*args, **kwargs))
+    # Browser.new_page makes its own context, which the wrapper above does not see.
+    new_page = chromium.new_page
+
+    def watched_new_page(*args, **kwargs):
+        page = new_page(*args, **kwargs)
+        watch_page(page)
+        return page
+
+    chromium.new_page = watched_new_page
+    return violations

@@ -70,3 +70,60 @@ def test_production_without_personal_data_keys_refuses_to_start(tmp_path):
 
     assert result.returncode != 0
     assert "PINGYI_FIELD_KEYS" in result.stderr
+
+
+def _production_shell(tmp_path, code: str) -> list[str]:
+    """What `code` prints when run by `manage.py shell` under the production settings."""
+    env = _production_env(tmp_path, SECRET_KEY=secrets.token_urlsafe(64), **_member_keys())
+    result = _manage("shell", "--no-imports", "-c", code, env=env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.splitlines()
+
+
+SECURE_SETTINGS = {
+    "SESSION_COOKIE_SECURE": "True",
+    "CSRF_COOKIE_SECURE": "True",
+    "SESSION_COOKIE_HTTPONLY": "True",
+    "SECURE_SSL_REDIRECT": "True",
+    "SECURE_HSTS_SECONDS": "31536000",
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS": "True",
+    "SECURE_PROXY_SSL_HEADER": "('HTTP_X_FORWARDED_PROTO', 'https')",
+    "DEBUG": "False",
+}
+
+
+def test_production_cookies_are_secure_and_https_is_enforced(tmp_path):
+    code = "from django.conf import settings as s; " + "; ".join(
+        f"print('{name}', repr(s.{name}))" for name in SECURE_SETTINGS
+    )
+
+    lines = _production_shell(tmp_path, code)
+
+    assert dict(line.split(" ", 1) for line in lines) == SECURE_SETTINGS
+
+
+def test_production_answers_plain_http_with_a_redirect_and_https_with_hsts(tmp_path):
+    """Through the real production settings (a test client in a subprocess, static files
+    collected): a plain-HTTP request is sent to HTTPS; behind the proxy's X-Forwarded-Proto the
+    page carries HSTS and the security headers, and its CSRF cookie is Secure."""
+    code = (
+        "from django.core.management import call_command; "
+        "call_command('collectstatic', interactive=False, verbosity=0); "
+        "from django.test import Client; c = Client(HTTP_HOST='pingyi.example.org'); "
+        "r = c.get('/accounts/login/'); print('plain', r.status_code, r['Location']); "
+        "r = c.get('/accounts/login/', HTTP_X_FORWARDED_PROTO='https'); "
+        "print('https', r.status_code); "
+        "print('hsts', r['Strict-Transport-Security']); "
+        "print('csp', 'Content-Security-Policy' in r.headers); "
+        "print('cookie', r.cookies['csrftoken']['secure'])"
+    )
+
+    lines = _production_shell(tmp_path, code)
+
+    assert lines == [
+        "plain 301 https://pingyi.example.org/accounts/login/",
+        "https 200",
+        "hsts max-age=31536000; includeSubDomains",
+        "csp True",
+        "cookie True",
+    ]

@@ -135,3 +135,25 @@ def test_city_admin_changes_deadlines_window_and_rates(world, login):
     assert "镇工会 80%" in text
     # Cleared rates leave a kind without a rule-derived target.
     assert "机关/事业单位工会" not in text.split("目标规则")[1].split("</dd>")[0]
+
+
+def test_campaign_page_lists_only_the_task_tables_of_the_admins_subtree(world, login):
+    """The city's campaign is read by every town; each town's task-table imports are its own
+    (found by the access matrix: the page listed every unit's imports to every reader)."""
+    from campaigns.models import TaskTableImport
+
+    for org in (world.town, world.park):
+        TaskTableImport.objects.create(
+            campaign=world.campaign, parent=org, filename=f"{org.name}任务表.xlsx", file_sha256="0"
+        )
+    url = reverse("campaigns:detail", args=[world.campaign.pk])
+
+    town = login(world.town_admin).get(url).content.decode()
+    assert "真州镇任务表.xlsx" in town
+    assert "枣林湾旅游度假区任务表.xlsx" not in town
+
+    union = login(world.union_admin).get(url).content.decode()
+    assert "真州镇任务表.xlsx" not in union
+
+    city = login(world.city_admin).get(url).content.decode()
+    assert "真州镇任务表.xlsx" in city and "枣林湾旅游度假区任务表.xlsx" in city

@@ -283,7 +283,7 @@ def test_a_header_without_a_name_column_says_so(world):
         (b"this is not a workbook at all", "任务分解表.xlsx", "无法作为 Excel 表格打开"),
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1garbage", "任务分解表.xls", "无法作为 Excel 表格打开"),
         (b"%PDF-1.7 ...", "任务分解表.pdf", "不是表格文件"),
-        (b"\x89PNG\r\n\x1a\n\x00\x00", "任务分解表.csv", "不是文本格式的 CSV"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00", "任务分解表.csv", "是 PNG 图片，不是表格文件"),
     ],
 )
 def test_files_that_are_not_a_task_table_are_refused_with_a_clear_message(data, filename, message):
@@ -333,8 +333,9 @@ def test_refused_rows_workbook_holds_each_row_with_its_reason_as_text(world):
     sheet = openpyxl.load_workbook(io.BytesIO(refused_rows_xlsx(record))).active
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][2:] == ("名称", "年报工会会员人数(人)", "参评目标工会会员数(人)", "拒绝原因")
-    assert rows[1][:5] == (3, "2", '=HYPERLINK("http://x")', "abc", "10")
-    assert sheet["C2"].data_type == "s"  # text, never a formula
+    # Text, never a formula, and behind a quote (pingyi.xlsx.safe_text).
+    assert rows[1][:5] == (3, "2", '\'=HYPERLINK("http://x")', "abc", "10")
+    assert sheet["C2"].data_type == "s"
     assert "年报工会会员人数“abc”不是数字" in rows[1][5]
 
 

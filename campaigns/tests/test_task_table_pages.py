@@ -164,7 +164,7 @@ def test_keep_valid_imports_the_valid_rows_and_offers_the_refused_ones_as_xlsx(w
     assert "attachment" in download["Content-Disposition"]
     sheet = openpyxl.load_workbook(io.BytesIO(b"".join(download.streaming_content))).active
     row = [cell.value for cell in sheet[2]]
-    assert row[:5] == [3, "2", "=1+1", "50", "60"]
+    assert row[:5] == [3, "2", "'=1+1", "50", "60"]  # behind a quote: never a formula
     assert sheet["C2"].data_type == "s"
     assert row[5] == "参评目标 60 人超过年报工会会员人数 50 人"
 

@@ -55,6 +55,16 @@ def test_typeahead_json_lists_the_same_unions(roster, member_client):
     assert data["results"][0]["id"] == w.town_union_b.pk
 
 
+def test_typeahead_ignores_control_characters_in_the_keyword(roster, member_client):
+    # A NUL in the query string made PostgreSQL refuse the search with a server error.
+    w = roster
+    client = member_client(w.li)
+    query = {"region": w.town.pk, "q": "卫\x00生"}
+    response = client.get(reverse("members:transfer_search"), query)
+    assert response.status_code == 200
+    assert [u["name"] for u in response.json()["results"]] == ["真州镇卫生院工会"]
+
+
 def test_typed_name_without_a_chosen_union_is_refused(roster, member_client):
     w = roster
     client = member_client(w.li)
