@@ -5,14 +5,13 @@ part in, optionally only the sub-units of one kind; `?format=xlsx` exports what 
 The figures and the 样本不足 rule live in selectors/needs/tables; this module parses and renders.
 """
 
-import io
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -24,7 +23,7 @@ from orgs.scoping import can_manage, get_org_in_scope_or_404, in_scope, scope_ro
 from orgs.selectors import ancestors_of
 from pingyi.console import console_view
 from pingyi.fonts import FontMissing
-from pingyi.xlsx import office_xlsx
+from pingyi.xlsx import office_xlsx, xlsx_download
 
 from . import charts
 from .cloud import word_cloud_png
@@ -40,7 +39,6 @@ from .tables import (
     subtitle,
 )
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PAGES = [
     ("satisfaction", _("满意度")),
     ("pain_points", _("堵点痛点")),
@@ -92,9 +90,7 @@ def _selection(request, org_id: int) -> Selection:
 def _xlsx(table, selection: Selection, name: str):
     sheet = as_sheet(table, subtitle(selection.campaign, selection.org, selection.kind_label))
     filename = f"{selection.org.name}-{selection.campaign.name}-{name}.xlsx"
-    return FileResponse(
-        io.BytesIO(office_xlsx(sheet)), as_attachment=True, filename=filename, content_type=XLSX
-    )
+    return xlsx_download(office_xlsx(sheet), filename)
 
 
 def _render(request, template: str, selection: Selection, page: str, **context):

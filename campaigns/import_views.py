@@ -4,11 +4,8 @@ The rules live in campaigns.task_table; these views check who may import where, 
 uploaded file between the preview and the confirmation, and render.
 """
 
-import io
-
 from django.contrib import messages
 from django.db.models import QuerySet
-from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -19,6 +16,7 @@ from orgs.models import Org
 from orgs.scoping import restrict_to_scope
 from pingyi.console import console_view
 from pingyi.imports import PendingImports, import_list_page, managed_parent, parent_choices
+from pingyi.xlsx import xlsx_download
 
 from .forms_import import TaskTableUploadForm
 from .models import Campaign, TaskTableImport
@@ -36,7 +34,6 @@ from .task_table import (
 )
 
 pending_imports = PendingImports(session_key="task_table_imports", stash=upload_stash)
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 NOT_ALLOWED = gettext_lazy("您的角色只能查看，不能导入任务分解表。")
 
 
@@ -190,9 +187,4 @@ def import_detail(request, import_id: int):
 @console_view
 def refused_xlsx(request, import_id: int):
     record = get_object_or_404(_imports_in_scope(request.user), pk=import_id)
-    return FileResponse(
-        io.BytesIO(refused_rows_xlsx(record)),
-        as_attachment=True,
-        filename=f"任务分解表拒绝的行-{record.pk}.xlsx",
-        content_type=XLSX_TYPE,
-    )
+    return xlsx_download(refused_rows_xlsx(record), f"任务分解表拒绝的行-{record.pk}.xlsx")

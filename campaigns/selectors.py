@@ -36,7 +36,7 @@ def current_campaign(org: Org) -> Campaign | None:
     campaigns = list(campaigns_for_org(org).order_by("-starts_at", "-pk"))
     now = timezone.now()
     for campaign in campaigns:
-        if campaign.starts_at <= now < campaign.ends_at:
+        if campaign.status(now) == "open":
             return campaign
     return campaigns[0] if campaigns else None
 

@@ -8,7 +8,7 @@ from datetime import date
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -20,7 +20,8 @@ from campaigns.models import Campaign
 from campaigns.selectors import current_campaign, visible_campaigns
 from evaluations.selectors import answer_rows, questionnaire
 from orgs.scoping import get_org_in_scope_or_404, scope_roots
-from pingyi.console import console_view
+from pingyi.console import console_view, int_or_none
+from pingyi.xlsx import xlsx_download
 
 from . import exports, permissions, services
 from .models import (
@@ -44,17 +45,10 @@ from .selectors import (
 PAGE_SIZE = 50
 
 
-def _int(value) -> int | None:
-    try:
-        return int(str(value))
-    except (TypeError, ValueError):
-        return None
-
-
 def _campaign(request) -> Campaign | None:
     """The campaign asked for (one the admin may read), else the current one of their scope."""
     campaigns = visible_campaigns(request.user)
-    wanted = _int(request.GET.get("campaign"))
+    wanted = int_or_none(request.GET.get("campaign"))
     if wanted is not None:
         campaign = campaigns.filter(pk=wanted).first()
         if campaign is None:
@@ -71,15 +65,15 @@ def _campaign(request) -> Campaign | None:
 def _filters(request) -> tuple[QueueFilters, dict]:
     campaign = _campaign(request)
     unit = None
-    if _int(request.GET.get("unit")) is not None:
-        unit = get_org_in_scope_or_404(request.user, pk=_int(request.GET.get("unit")))
+    if int_or_none(request.GET.get("unit")) is not None:
+        unit = get_org_in_scope_or_404(request.user, pk=int_or_none(request.GET.get("unit")))
     filters = QueueFilters(
         campaign=campaign,
         state=request.GET.get("state", ""),
         overdue=request.GET.get("overdue") == "1",
         escalated=request.GET.get("escalated") == "1",
         unit=unit,
-        item_id=_int(request.GET.get("item")),
+        item_id=int_or_none(request.GET.get("item")),
     )
     query = urlencode(
         [
@@ -94,7 +88,7 @@ def _filters(request) -> tuple[QueueFilters, dict]:
 
 def _page(queryset, request) -> dict:
     """One page of cases newest first by id (?after=<id> / ?before=<id>): no count, no offset."""
-    after, before = _int(request.GET.get("after")), _int(request.GET.get("before"))
+    after, before = int_or_none(request.GET.get("after")), int_or_none(request.GET.get("before"))
     if before is not None:
         ids = list(
             queryset.filter(pk__gt=before)
@@ -165,17 +159,7 @@ def export_queue(request):
         raise Http404(_("没有可导出的评议活动"))
     cases = case_queue(request.user, filters)
     data = exports.queue_xlsx(cases, campaign=filters.campaign)
-    return _xlsx(data, f"差评处置清单_{timezone.localdate():%Y%m%d}.xlsx")
-
-
-def _xlsx(data: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(
-        data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    from urllib.parse import quote
-
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
-    return response
+    return xlsx_download(data, f"差评处置清单_{timezone.localdate():%Y%m%d}.xlsx")
 
 
 def _case_or_404(request, case_id: int) -> Case:
@@ -355,7 +339,7 @@ def _figures_table(request):
     campaign = _campaign(request)
     if campaign is None:
         raise Http404(_("没有可查看的评议活动"))
-    org_id = _int(request.GET.get("org"))
+    org_id = int_or_none(request.GET.get("org"))
     if org_id is not None:
         parent = get_org_in_scope_or_404(request.user, pk=org_id)
     else:
@@ -385,7 +369,7 @@ def figures(request):
 @console_view
 def export_figures(request):
     table = _figures_table(request)
-    return _xlsx(
+    return xlsx_download(
         exports.figures_xlsx(table),
         f"差评处置情况_{table.parent.name}_{timezone.localdate():%Y%m%d}.xlsx",
     )

@@ -20,7 +20,6 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
 
 from accounts.models import User
-from members.counters import rebuild_registration_counts
 from members.identity import Sex, compose_id_number, parse_id_number
 from members.models import AuditAction, AuditEvent, Member
 from orgs.models import Org, OrgKind
@@ -250,7 +249,6 @@ def _create_accounts(registered: list[tuple[Member, datetime]]) -> None:
         rows.append((user.pk, at_field.get_db_prep_value(at, connection), member.pk))
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)
-    rebuild_registration_counts()  # the raw UPDATE above bypasses registration's counter hook
 
 
 def _audit(members: list[Member]) -> None:

@@ -20,6 +20,7 @@ from campaigns.rollups import rebuild_rollups
 from campaigns.services import create_campaign
 from campaigns.task_table import apply_task_table, plan_task_table, read_table
 from evaluations.counters import rebuild_counts
+from members.counters import rebuild_registration_counts
 from orgs.models import Org, OrgKind
 from orgs.selectors import children_of, within
 from orgs.services import create_child_org, create_root_org, set_reported_members
@@ -139,6 +140,8 @@ def load_demo(*, seed: int = 2022, members_per_union_cap: int | None = None) -> 
     rebuild_rollups(campaign=campaign)
     add_demo_evaluations(campaign=campaign, seed=seed)
     rebuild_counts(campaign)
+    # The demo registers its members by a raw UPDATE (demo/roster.py), past the counter hook.
+    rebuild_registration_counts()
     _create_logins(root)
     return campaign
 
@@ -155,6 +158,7 @@ def add_evaluations_to_demo(*, seed: int = 2022) -> int:
     campaign = Campaign.objects.select_related("org").get(org__code=ROOT_CODE, name=CAMPAIGN_NAME)
     added = add_demo_evaluations(campaign=campaign, seed=seed)
     rebuild_counts(campaign)
+    rebuild_registration_counts()
     return added
 
 
@@ -163,6 +167,7 @@ def add_demo_roster(*, seed: int = 2022) -> int:
     """Give a demo loaded without rosters its members and accounts; the number of members."""
     root = Org.objects.get(code=ROOT_CODE)
     created = load_demo_roster(root=root, seed=seed)
+    rebuild_registration_counts()
     rebuild_rollups(campaign=Campaign.objects.get(org=root, name=CAMPAIGN_NAME))
     return created
 

@@ -77,13 +77,13 @@ def window_text(campaign: Campaign) -> str:
 
 
 def check_window(campaign: Campaign, now: datetime | None = None) -> None:
-    now = now or timezone.now()
-    if now < campaign.starts_at:
+    status = campaign.status(now)
+    if status == "upcoming":
         raise NotOpenYet(
             _("“%(name)s”尚未开始，将于%(when)s开放评议。")
             % {"name": campaign.name, "when": cn_datetime(campaign.starts_at)}
         )
-    if now >= campaign.ends_at:
+    if status == "closed":
         raise Closed(
             _("“%(name)s”已于%(day)s结束，感谢您的关注。")
             % {"name": campaign.name, "day": cn_date(last_day(campaign))}

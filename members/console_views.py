@@ -20,7 +20,7 @@ from accounts.throttle import client_address
 from orgs.scoping import get_org_in_scope_or_404, in_scope, scope_roots
 from orgs.selectors import within
 from orgs.services import normalize_org_name
-from pingyi.console import console_view
+from pingyi.console import console_view, int_or_none
 
 from . import crypto
 from .audit import record_audit
@@ -52,7 +52,7 @@ def _keyset_page(queryset, request, *, related: tuple[str, ...], size: int = PAG
     ?after=<id> reads the page after a row, ?before=<id> the page before it; both are index
     range scans however deep the page.
     """
-    after, before = _int(request.GET.get("after")), _int(request.GET.get("before"))
+    after, before = int_or_none(request.GET.get("after")), int_or_none(request.GET.get("before"))
     if before is not None:
         rows = _first_rows(queryset.filter(pk__gt=before), "pk", size + 1, related)
         has_prev = len(rows) > size
@@ -89,13 +89,6 @@ def _first_rows(queryset, order: str, limit: int, related: tuple[str, ...]) -> l
     # subtree's orgs again (63 ms for a county) to find 51 rows it can fetch by primary key.
     rows = queryset.model._default_manager.select_related(*related).filter(pk__in=ids)
     return list(rows.order_by(order))
-
-
-def _int(value) -> int | None:
-    try:
-        return int(str(value))
-    except (TypeError, ValueError):
-        return None
 
 
 def _query_without(request, *drop: str) -> str:
@@ -172,8 +165,8 @@ def member_list(request):
 
     members = members_in_scope(request.user)
     union = None
-    if _int(request.GET.get("org")) is not None:
-        union = get_org_in_scope_or_404(request.user, pk=_int(request.GET.get("org")))
+    if int_or_none(request.GET.get("org")) is not None:
+        union = get_org_in_scope_or_404(request.user, pk=int_or_none(request.GET.get("org")))
         members = members.filter(within(union, "org__path"))
     union_keyword = normalize_org_name(request.GET.get("union", ""))[:MAX_KEYWORD_LENGTH]
     if union_keyword:
@@ -414,7 +407,7 @@ def audit_log(request):
     action = request.GET.get("action")
     if action in AuditAction.values:
         events = events.filter(action=action)
-    member_id = _int(request.GET.get("member"))
+    member_id = int_or_none(request.GET.get("member"))
     if member_id is not None:
         events = events.filter(member_id=member_id)
     page = _keyset_page(events, request, related=("actor", "member", "org"))

@@ -5,12 +5,10 @@ uploaded file between the preview and the confirmation, start the import (a Cele
 process without a broker) and render. Pages show ID numbers and phones masked only.
 """
 
-import io
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import FileResponse, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -23,6 +21,7 @@ from pingyi import jobs
 from pingyi.console import console_view
 from pingyi.imports import PendingImports, import_list_page, managed_parent, parent_choices
 from pingyi.spreadsheets import EXPIRED_MESSAGE
+from pingyi.xlsx import xlsx_download
 
 from .audit import record_audit
 from .forms_import import RosterUploadForm
@@ -43,7 +42,6 @@ pending_imports = PendingImports(session_key="roster_imports", stash=upload_stas
 # A preview of 100,000 rows lists the first rows and the refused ones; the counts say the rest.
 PREVIEW_ROWS = 300
 SHOWN_REFUSED = 1000
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 NOT_ALLOWED = gettext_lazy("您的角色只能查看，不能导入会员名册。")
 
 
@@ -193,9 +191,4 @@ def refused_xlsx(request, import_id: int):
         % {"id": record.pk, "count": record.refused_count},
         address=client_address(request),
     )
-    return FileResponse(
-        io.BytesIO(content),
-        as_attachment=True,
-        filename=f"会员名册拒绝的行-{record.pk}.xlsx",
-        content_type=XLSX_TYPE,
-    )
+    return xlsx_download(content, f"会员名册拒绝的行-{record.pk}.xlsx")

@@ -23,7 +23,7 @@ from evaluations.rules import window_text
 from orgs.models import Org
 from orgs.scoping import can_manage, get_org_in_scope_or_404, in_scope, scope_roots
 from orgs.selectors import ancestors_of, children_of
-from pingyi.console import console_view
+from pingyi.console import console_view, int_or_none
 
 from . import promotion, reminders
 from .models import ReminderKind
@@ -33,16 +33,9 @@ PAGE_SIZE = 50
 UNITS_PAGE_SIZE = 100
 
 
-def _int(value) -> int | None:
-    try:
-        return int(str(value))
-    except (TypeError, ValueError):
-        return None
-
-
 def _campaign_for(request, org: Org) -> Campaign:
     """?campaign=<id> among the campaigns the unit takes part in, else the current one."""
-    wanted = _int(request.GET.get("campaign") or request.POST.get("campaign"))
+    wanted = int_or_none(request.GET.get("campaign") or request.POST.get("campaign"))
     if wanted is not None:
         campaign = campaigns_for_org(org).filter(pk=wanted).first()
     else:
@@ -75,8 +68,8 @@ def _visible_chain(user, org: Org) -> list[Org]:
 def unit_index(request):
     """提醒与宣传: the admin's units, a level at a time, with links to reminders and posters."""
     parent = None
-    if _int(request.GET.get("org")) is not None:
-        parent = get_org_in_scope_or_404(request.user, pk=_int(request.GET.get("org")))
+    if int_or_none(request.GET.get("org")) is not None:
+        parent = get_org_in_scope_or_404(request.user, pk=int_or_none(request.GET.get("org")))
         units = children_of(parent)
     else:
         units = Org.objects.filter(pk__in=[o.pk for o in scope_roots(request.user)])
@@ -107,7 +100,8 @@ def member_list(request, org_id: int):
     if show not in reminders.FILTER_KEYS:
         show = "all"
     members = reminders.union_members(union=union, campaign=campaign, show=show)
-    page = reminders.page_of_members(members, after=_int(request.GET.get("after")), size=PAGE_SIZE)
+    after = int_or_none(request.GET.get("after"))
+    page = reminders.page_of_members(members, after=after, size=PAGE_SIZE)
     history = reminders.reminder_history(campaign=campaign, member_ids=[m.pk for m in page["rows"]])
     for member in page["rows"]:
         member.reminded = history.get(member.pk)
@@ -167,7 +161,7 @@ def send(request, org_id: int):
     if request.POST.get("target") == "all":
         member_ids = None
     else:
-        member_ids = [i for i in map(_int, request.POST.getlist("member")) if i is not None]
+        member_ids = [i for i in map(int_or_none, request.POST.getlist("member")) if i is not None]
         if not member_ids:
             messages.error(request, _("请先勾选要提醒的会员，或选择“提醒全部”。"))
             return redirect(back)

@@ -248,13 +248,13 @@ class SendResult:
 
 
 def check_window(campaign: Campaign, now: datetime | None = None) -> None:
-    now = now or timezone.now()
-    if now < campaign.starts_at:
+    status = campaign.status(now)
+    if status == "upcoming":
         raise ReminderRefused(
             _("“%(name)s”尚未开始（%(when)s开始），开始前不能发送提醒。")
             % {"name": campaign.name, "when": cn_datetime(campaign.starts_at)}
         )
-    if now >= campaign.ends_at:
+    if status == "closed":
         raise ReminderRefused(
             _("“%(name)s”已于%(when)s结束，不能再发送提醒。")
             % {"name": campaign.name, "when": cn_datetime(campaign.ends_at)}

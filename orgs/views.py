@@ -1,11 +1,9 @@
 """Console pages of the union tree: drill-down with figures, add and edit a unit."""
 
-import io
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
@@ -14,6 +12,7 @@ from campaigns.rollups import refresh_for_org_change
 from campaigns.selectors import campaigns_for_org, current_campaign, unit_table
 from campaigns.services import record_reported_members, set_manual_target
 from pingyi.console import console_view
+from pingyi.xlsx import xlsx_download
 
 from .forms import OrgForm
 from .models import Org, ReportedMembers
@@ -21,7 +20,6 @@ from .scoping import can_manage, get_org_in_scope_or_404, in_scope, orgs_in_scop
 from .selectors import ancestor_paths, ancestors_of, parent_of
 from .services import create_child_org, normalize_org_name
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SEARCH_LIMIT = 50
 
 
@@ -73,7 +71,7 @@ def units_xlsx(request, org_id: int):
         raise Http404(_("还没有评议活动，无可导出的目标"))
     data = unit_table_xlsx(unit_table(campaign=campaign, parent=org))
     filename = f"{org.name}-{campaign.name}-任务分解表.xlsx"
-    return FileResponse(io.BytesIO(data), as_attachment=True, filename=filename, content_type=XLSX)
+    return xlsx_download(data, filename)
 
 
 @console_view

@@ -20,3 +20,11 @@ def console_view(view):
         return view(request, *args, **kwargs)
 
     return wrapped
+
+
+def int_or_none(value) -> int | None:
+    """A query-string or form id as an int; None for anything else (so a lookup can 404)."""
+    try:
+        return int(str(value))
+    except (TypeError, ValueError):
+        return None

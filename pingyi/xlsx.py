@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 import xlsxwriter
+from django.http import FileResponse
+
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 Cell = str | int | float | Decimal | None
 
@@ -102,3 +105,10 @@ def _write_row(ws, index: int, row: Sequence[Cell], columns: list[Column], forma
             ws.write_string(index, col, safe_text(str(value)), formats["text"])
         else:
             ws.write_number(index, col, float(value) if isinstance(value, Decimal) else value, fmt)
+
+
+def xlsx_download(data: bytes, filename: str) -> FileResponse:
+    """A workbook as a download; the (Chinese) file name is encoded for every browser."""
+    return FileResponse(
+        io.BytesIO(data), as_attachment=True, filename=filename, content_type=XLSX_CONTENT_TYPE
+    )

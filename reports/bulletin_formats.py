@@ -17,7 +17,6 @@ from pingyi.xlsx import Column, OfficeSheet, office_xlsx
 from .bulletins import pct_text
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PDF_TYPE = "application/pdf"
 
 

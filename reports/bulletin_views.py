@@ -24,6 +24,7 @@ from orgs.models import Org
 from orgs.scoping import can_manage, in_scope, scope_roots
 from pingyi import jobs
 from pingyi.console import console_view
+from pingyi.xlsx import XLSX_CONTENT_TYPE
 
 from . import bulletin_formats as formats
 from .bulletins import (
@@ -41,7 +42,7 @@ PAGE_SIZE = 30
 BULLETIN_FILE_CACHE_SECONDS = 24 * 3600
 FORMATS = {
     "docx": (formats.bulletin_docx, formats.DOCX_TYPE),
-    "xlsx": (formats.bulletin_xlsx, formats.XLSX_TYPE),
+    "xlsx": (formats.bulletin_xlsx, XLSX_CONTENT_TYPE),
     "pdf": (formats.bulletin_pdf, formats.PDF_TYPE),
 }
 

@@ -4,12 +4,11 @@ Figures come from reports/figures.py (the stored counters and rollups); this mod
 the request (campaign, 截至 date, sort, pace), checks the admin's scope and renders.
 """
 
-import io
 from dataclasses import dataclass, field
 from datetime import date
 from urllib.parse import urlencode
 
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -22,12 +21,11 @@ from orgs.scoping import get_org_in_scope_or_404, in_scope, scope_roots
 from orgs.selectors import ancestors_of
 from pingyi.console import console_view
 from pingyi.formatting import percent
+from pingyi.xlsx import xlsx_download
 
 from .charts import Bar, completion_chart, cumulative_chart
 from .exports import progress_subtitle, progress_title, progress_xlsx
 from .figures import ProgressTable, UnitProgress, cumulative_series, progress_table, window_days
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 # sort key → (value of a row, direction when first clicked)
 SORTS = {
@@ -255,4 +253,4 @@ def progress_export(request, org_id: int):
     rows = sorted_rows(table.rows, options.sort, options.direction)
     data = progress_xlsx(table, rows)
     filename = f"{org.name}-{options.campaign.name}-评议进度-{table.until:%Y%m%d}.xlsx"
-    return FileResponse(io.BytesIO(data), as_attachment=True, filename=filename, content_type=XLSX)
+    return xlsx_download(data, filename)

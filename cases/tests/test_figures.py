@@ -73,7 +73,8 @@ def test_figures_page_and_export(worked, login):
     page = admin.get(f"/console/cases/figures/?campaign={w.campaign.pk}").content.decode()
     assert "真州镇" in page and "50.0%" in page and "100.0%" in page
 
-    rows = xlsx_rows(admin.get(f"/console/cases/figures/export/?campaign={w.campaign.pk}").content)
+    export = admin.get(f"/console/cases/figures/export/?campaign={w.campaign.pk}")
+    rows = xlsx_rows(export.getvalue())
     town = next(r for r in rows if r[0] == "真州镇")
     assert town[1:4] == [2, 2, 1.0]
     assert town[9] == 0.5 and town[12] == 0.5
@@ -92,7 +93,7 @@ def test_the_town_cannot_read_the_citys_figures_of_another_unit(worked, login):
 def test_queue_export_rows(worked, login):
     w = worked
     rows = xlsx_rows(
-        login(w.town_admin).get(f"/console/cases/export/?campaign={w.campaign.pk}").content
+        login(w.town_admin).get(f"/console/cases/export/?campaign={w.campaign.pk}").getvalue()
     )
     header = rows[2]
     data = [r for r in rows[3:] if r and r[0] and str(r[0]).startswith("CP")]
