@@ -11,19 +11,22 @@ The counts come from two grouped queries per campaign (overall by unit and ratin
 unit, item and rating), the unit being the evaluation's path cut at the depth of the chosen
 org's children, so the number of queries does not grow with the number of units. The counts
 are cached per campaign, org and filter, keyed on the campaign's evaluation count (the
-counters) and the exclusions, so a new evaluation or an upheld appeal shows at once.
+counters) and the exclusions, so a new evaluation, an upheld appeal or an evaluation excluded
+(or restored) by integrity review shows at once; both kinds of exclusion leave every figure.
 """
 
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.db.models.functions import Substr
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.models import Campaign, Question, QuestionKind
+from cases.selectors import excluded_from_satisfaction
 from evaluations.counters import evaluated_counts
+from evaluations.exclusions import excluded_ids, exclusion_marker
 from evaluations.models import Answer, Evaluation
 from orgs.models import Org
 from orgs.selectors import children_of, within
@@ -126,24 +129,15 @@ class Satisfaction:
         return unit.items.get(pk) if pk else None
 
 
-def excluded_evaluations(campaign: Campaign):
-    """Evaluations left out of satisfaction after an upheld appeal (cases); none before cases
-    exposes them."""
-    try:
-        from cases.selectors import excluded_from_satisfaction
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("cases.selectors", "cases"):
-            raise
-        return None
-    return excluded_from_satisfaction(campaign)
+def excluded_evaluations(campaign: Campaign) -> list[QuerySet]:
+    """Subqueries of the evaluations left out of satisfaction: those an upheld appeal excluded
+    (cases), and those an integrity reviewer excluded (evaluations.exclusions)."""
+    return [excluded_from_satisfaction(campaign), excluded_ids(campaign)]
 
 
-def _exclusion_marker(excluded) -> str:
-    if excluded is None:
-        return "0"
-    if hasattr(excluded, "count") and not isinstance(excluded, list | tuple):
-        return str(excluded.count())
-    return str(len(excluded))
+def _exclusion_marker(campaign: Campaign) -> str:
+    """Changes whenever an appeal is upheld or an evaluation is excluded or restored."""
+    return f"{excluded_from_satisfaction(campaign).count()}.{exclusion_marker(campaign)}"
 
 
 def campaign_marker(campaign: Campaign) -> int:
@@ -171,10 +165,9 @@ def _counts(campaign: Campaign, org: Org, kind: str, unit_paths: list[str]) -> t
 
     Evaluations directly at the chosen org (it is a grassroots union) group under its own path.
     """
-    excluded = excluded_evaluations(campaign)
     key = (
         f"analysis:counts:{campaign.pk}:{org.pk}:{org.path}:{kind}:"
-        f"{campaign_marker(campaign)}:{_exclusion_marker(excluded)}"
+        f"{campaign_marker(campaign)}:{_exclusion_marker(campaign)}"
     )
     found = cache.get(key)
     if found is not None:
@@ -184,7 +177,7 @@ def _counts(campaign: Campaign, org: Org, kind: str, unit_paths: list[str]) -> t
     answers = Answer.objects.filter(
         within(org, "evaluation__org__path"), evaluation__campaign=campaign
     )
-    if excluded is not None:
+    for excluded in excluded_evaluations(campaign):
         evaluations = evaluations.exclude(pk__in=excluded)
         answers = answers.exclude(evaluation_id__in=excluded)
     evaluations = evaluations.annotate(unit=Substr("org__path", 1, cut))

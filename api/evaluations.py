@@ -17,6 +17,7 @@ from campaigns.models import Campaign
 from cases.models import Case
 from cases.selectors import MemberCase, member_cases
 from cases.services import CaseError, rate_handling
+from evaluations.forms_h5 import form_token, read_form_token
 from evaluations.models import Channel, Evaluation
 from evaluations.rules import EvaluationError, InvalidAnswers, window_text
 from evaluations.selectors import answer_rows, campaigns_of_member, history_of, questionnaire
@@ -92,6 +93,9 @@ class QuestionnaireOut(Schema):
     overall: OverallQuestionOut
     items: list[ItemQuestionOut]
     suggestion: SuggestionQuestionOut | None
+    # Signed with the member, the campaign and when it was issued: send it back with the
+    # evaluation (form_token) so that the time spent on the form is known to integrity review.
+    form_token: str
 
 
 class ItemRatingIn(Schema):
@@ -104,6 +108,7 @@ class EvaluationIn(Schema):
     items: list[ItemRatingIn] = []
     suggestion: str = ""
     return_visit: bool = False
+    form_token: str = ""  # the questionnaire's form_token, as it was received
 
 
 class RefOut(Schema):
@@ -273,9 +278,11 @@ def my_campaigns(request: HttpRequest):
     summary=gettext_lazy("评议问卷：评分等级、总体满意度、分项与建议"),
 )
 def campaign_questionnaire(request: HttpRequest, campaign_id: int):
-    campaign = campaign_of(current_member(request), campaign_id)
+    member = current_member(request)
+    campaign = campaign_of(member, campaign_id)
     form = questionnaire(campaign)
     return QuestionnaireOut(
+        form_token=form_token(member=member, campaign=campaign),
         campaign=CampaignBriefOut(
             id=campaign.pk,
             name=campaign.name,
@@ -304,6 +311,8 @@ def campaign_questionnaire(request: HttpRequest, campaign_id: int):
     description=gettext_lazy(
         "新评议返回 201；会员已评议过（或以同一 Idempotency-Key 重试）返回 200 与已存的评议，"
         "created 为 false。Idempotency-Key 最长 64 个字符，用于另一活动时返回 409。"
+        "form_token 为获取问卷时收到的 form_token，X-Device-Id 为客户端的安装标识；"
+        "二者仅用于核查异常评议，可不传。"
     ),
 )
 def submit(
@@ -314,6 +323,11 @@ def submit(
         None,
         alias="Idempotency-Key",
         description="客户端为本次提交生成的唯一标识（最长 64 个字符），重试时原样带上",
+    ),
+    device_id: str | None = Header(
+        None,
+        alias="X-Device-Id",
+        description="客户端安装标识（同一台手机不变）；仅以摘要保存，用于核查异常评议",
     ),
 ):
     member = current_member(request)
@@ -334,6 +348,7 @@ def submit(
             field="Idempotency-Key",
         )
     campaign = campaign_of(member, campaign_id)
+    token = read_form_token(payload.form_token[:500], member=member, campaign=campaign)
     ratings: dict[int, int | None] = {}
     for item in payload.items:
         if item.question_id in ratings:
@@ -357,6 +372,8 @@ def submit(
             request_key=request_key,
             address=client_address(request),
             user_agent=request.headers.get("User-Agent", ""),
+            device_id=device_id or "",
+            form_opened_at=token.opened_at if token else None,
         )
     except EvaluationError as error:
         raise refusal(error) from None

@@ -40,6 +40,17 @@ class CampaignForm(forms.Form):
     rectify_days = forms.IntegerField(
         label=gettext_lazy("整改答复时限（工作日）"), min_value=1, max_value=120, initial=15
     )
+    trace_retention_days = forms.IntegerField(
+        label=gettext_lazy("提交痕迹保留天数"),
+        min_value=1,
+        max_value=730,
+        initial=180,
+        required=False,
+        help_text=gettext_lazy(
+            "评议结束后，网络地址和设备标识仅为核查异常评议保留这么多天，到期自动删除；"
+            "留空为 180 天"
+        ),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -59,6 +59,14 @@ class Campaign(models.Model):
         default=15,
         validators=[MinValueValidator(1), MaxValueValidator(120)],
     )
+    # Network addresses and device hints of the submissions are kept for integrity review only,
+    # and only this long after the window closes (evaluations.retention purges them).
+    trace_retention_days = models.PositiveSmallIntegerField(
+        _("提交痕迹保留天数"),
+        default=180,
+        validators=[MinValueValidator(1), MaxValueValidator(730)],
+        help_text=_("评议结束后，网络地址和设备标识仅为核查异常评议保留这么多天，到期删除"),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -73,6 +81,10 @@ class Campaign(models.Model):
             models.UniqueConstraint(fields=["org", "name"], name="campaign_name_unique_per_org"),
             models.CheckConstraint(
                 condition=Q(ends_at__gt=models.F("starts_at")), name="campaign_window_ordered"
+            ),
+            models.CheckConstraint(
+                condition=Q(trace_retention_days__gte=1) & Q(trace_retention_days__lte=730),
+                name="campaign_trace_retention_1_to_730",
             ),
         ]
 

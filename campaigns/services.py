@@ -64,6 +64,7 @@ def create_campaign(
     negative_rule: str = NegativeRule.OVERALL,
     verify_days: int = 1,
     rectify_days: int = 15,
+    trace_retention_days: int = 180,
     created_by=None,
 ) -> Campaign:
     """A campaign with its questionnaire: the overall rating, the work items, the suggestion."""
@@ -77,6 +78,7 @@ def create_campaign(
         negative_rule=negative_rule,
         verify_days=verify_days,
         rectify_days=rectify_days,
+        trace_retention_days=trace_retention_days,
         created_by=created_by,
     )
     items = [_(item) for item in ITEMS_2022] if items is None else items

@@ -1,5 +1,7 @@
 """Console pages of campaigns: list, create, settings, questionnaire."""
 
+from decimal import Decimal
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
@@ -76,6 +78,7 @@ def campaign_create(request):
                     negative_rule=data["negative_rule"],
                     verify_days=data["verify_days"],
                     rectify_days=data["rectify_days"],
+                    trace_retention_days=data["trace_retention_days"] or 180,
                     target_rates={k: v for k, v in form.rates().items() if v is not None},
                     created_by=request.user,
                 )
@@ -131,7 +134,10 @@ def _editable_campaign(user, campaign_id: int) -> Campaign:
 @console_view
 def campaign_edit(request, campaign_id: int):
     campaign = _editable_campaign(request.user, campaign_id)
-    rates = {r.org_kind: r.rate * 100 for r in campaign.target_rates.all()}
+    # As the form takes them (two decimals): 0.7000 stored → "70.00", which posts back as is.
+    rates = {
+        r.org_kind: (r.rate * 100).quantize(Decimal("0.01")) for r in campaign.target_rates.all()
+    }
     initial = {
         "name": campaign.name,
         "year": campaign.year,
@@ -140,6 +146,7 @@ def campaign_edit(request, campaign_id: int):
         "negative_rule": campaign.negative_rule,
         "verify_days": campaign.verify_days,
         "rectify_days": campaign.rectify_days,
+        "trace_retention_days": campaign.trace_retention_days,
     } | {f"rate_{k}": v for k, v in rates.items()}
     form = CampaignForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -150,6 +157,9 @@ def campaign_edit(request, campaign_id: int):
         campaign.negative_rule = data["negative_rule"]
         campaign.verify_days = data["verify_days"]
         campaign.rectify_days = data["rectify_days"]
+        campaign.trace_retention_days = (
+            data["trace_retention_days"] or campaign.trace_retention_days
+        )
         try:
             with transaction.atomic():
                 campaign.save()

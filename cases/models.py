@@ -14,7 +14,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from evaluations.models import AppendOnlyError
+from evaluations.models import AppendOnly, AppendOnlyQuerySet
 
 
 class CaseState(models.TextChoices):
@@ -217,16 +217,6 @@ class Case(models.Model):
         return self.state != CaseState.CLOSED
 
 
-class AppendOnlyQuerySet(models.QuerySet):
-    """Refuses bulk changes too, so a timeline row cannot be rewritten around save()."""
-
-    def update(self, **kwargs):
-        raise AppendOnlyError(_("处置记录不可修改"))
-
-    def delete(self):
-        raise AppendOnlyError(_("处置记录不可删除"))
-
-
 class EventKind(models.TextChoices):
     OPENED = "opened", _("受理")
     VERIFIED = "verified", _("核实")
@@ -243,8 +233,11 @@ class EventKind(models.TextChoices):
     CLOSED = "closed", _("办结")
 
 
-class CaseEvent(models.Model):
+class CaseEvent(AppendOnly):
     """One step of a case's timeline: who (a user, or the system when null), when, what."""
+
+    refused_change = _("处置记录不可修改")
+    refused_delete = _("处置记录不可删除")
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(_("环节"), max_length=16, choices=EventKind.choices)
@@ -280,14 +273,6 @@ class CaseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.kind}"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise AppendOnlyError(_("处置记录不可修改"))
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError(_("处置记录不可删除"))
 
     @property
     def outcome_label(self) -> str:

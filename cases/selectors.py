@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from campaigns.models import Campaign
+from evaluations.exclusions import excluded_ids
 from evaluations.models import Answer
 from orgs.models import Org
 from orgs.selectors import children_of, within
@@ -225,7 +226,8 @@ def figures_by_unit(*, campaign: Campaign, parent: Org, today: date | None = Non
     """Case figures of each direct sub-unit of `parent` (its subtree included), and the total.
 
     One grouped query over the parent's subtree: cases grouped by the path prefix of the unit
-    they fall under.
+    they fall under. Cases of evaluations excluded by integrity review (fabricated, so no member
+    waits for their handling) are left out.
     """
     today = today or timezone.localdate()
     units = list(children_of(parent))
@@ -235,6 +237,7 @@ def figures_by_unit(*, campaign: Campaign, parent: Org, today: date | None = Non
     grouped = (
         Case.objects.filter(campaign=campaign)
         .filter(within(parent, "org__path"))
+        .exclude(evaluation_id__in=excluded_ids(campaign))
         .annotate(unit_path=Substr("org__path", 1, step))
         .values("unit_path")
         .annotate(**_figure_aggregates(today))

@@ -27,6 +27,7 @@ from orgs.services import create_child_org, create_root_org, set_reported_member
 
 from .evaluations import add_demo_evaluations
 from .roster import demo_roster_exists, load_demo_roster, split_total
+from .traces import add_demo_fabrication, add_demo_traces
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 TASK_TABLE = DATA_DIR / "yizheng_2022_task_table.csv"
@@ -139,6 +140,8 @@ def load_demo(*, seed: int = 2022, members_per_union_cap: int | None = None) -> 
     load_demo_roster(root=root, seed=seed, members_per_union_cap=members_per_union_cap)
     rebuild_rollups(campaign=campaign)
     add_demo_evaluations(campaign=campaign, seed=seed)
+    add_demo_fabrication(campaign=campaign, seed=seed)
+    add_demo_traces(campaign=campaign, seed=seed)
     rebuild_counts(campaign)
     # The demo registers its members by a raw UPDATE (demo/roster.py), past the counter hook.
     rebuild_registration_counts()
@@ -157,9 +160,34 @@ def add_evaluations_to_demo(*, seed: int = 2022) -> int:
     """Give a demo loaded without evaluations its evaluations; the number added."""
     campaign = Campaign.objects.select_related("org").get(org__code=ROOT_CODE, name=CAMPAIGN_NAME)
     added = add_demo_evaluations(campaign=campaign, seed=seed)
+    added += add_demo_fabrication(campaign=campaign, seed=seed)
+    add_demo_traces(campaign=campaign, seed=seed)
     rebuild_counts(campaign)
     rebuild_registration_counts()
     return added
+
+
+def demo_traces_missing() -> bool:
+    """A demo loaded before integrity review (an older var/ database) has no traces."""
+    from evaluations.models import SubmissionTrace
+
+    campaign = Campaign.objects.filter(org__code=ROOT_CODE, name=CAMPAIGN_NAME).first()
+    return (
+        campaign is not None
+        and campaign.evaluations.exists()
+        and not SubmissionTrace.objects.filter(evaluation__campaign=campaign).exists()
+    )
+
+
+@transaction.atomic
+def add_traces_to_demo(*, seed: int = 2022) -> int:
+    """Give an older demo its padded union and the traces of its evaluations; traces written."""
+    campaign = Campaign.objects.select_related("org").get(org__code=ROOT_CODE, name=CAMPAIGN_NAME)
+    add_demo_fabrication(campaign=campaign, seed=seed)
+    written = add_demo_traces(campaign=campaign, seed=seed)
+    rebuild_counts(campaign)
+    rebuild_registration_counts()
+    return written
 
 
 @transaction.atomic

@@ -19,7 +19,7 @@ from django.utils import timezone
 from campaigns.models import Campaign
 from orgs.models import Org
 
-from .models import DailyCount, Evaluation, counter_shards
+from .models import DailyCount, Evaluation, ExclusionCount, counter_shards
 
 
 def chain_paths(campaign: Campaign, path: str) -> list[str]:
@@ -50,14 +50,21 @@ def add_submission(*, campaign: Campaign, day: date, paths: list[str]) -> None:
 
 
 def evaluated_counts(*, campaign: Campaign, org_ids: list[int]) -> dict[int, int]:
-    """Evaluations of each org's subtree in the campaign (0 where none)."""
+    """Evaluations of each org's subtree in the campaign (0 where none), those excluded after
+    integrity review (evaluations.exclusions) taken out."""
     rows = (
         DailyCount.objects.filter(campaign=campaign, org_id__in=org_ids)
         .values_list("org_id")
         .annotate(total=Sum("count"))
     )
     found = dict(rows)
-    return {org_id: found.get(org_id, 0) for org_id in org_ids}
+    excluded = dict(
+        ExclusionCount.objects.filter(campaign=campaign, org_id__in=org_ids)
+        .values_list("org_id")
+        .annotate(total=Sum("count"))
+        .order_by()
+    )
+    return {org_id: found.get(org_id, 0) - (excluded.get(org_id) or 0) for org_id in org_ids}
 
 
 def daily_series(*, campaign: Campaign, org: Org) -> list[tuple[date, int]]:

@@ -7,15 +7,35 @@ broken token never blocks a submission: it is then one without a key.
 """
 
 import hashlib
+import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from django.conf import settings
 from django.core import signing
 
 from .selectors import Questionnaire
 from .services import Answers
 
 TOKEN_FIELD = "form_token"
+# A random id the form's browser keeps, so that integrity review can tell one phone used for
+# many members' accounts (evaluations.integrity). Stored only as a keyed digest, with the trace.
+DEVICE_COOKIE = "pingyi_device"
+DEVICE_COOKIE_AGE = 2 * 365 * 24 * 3600
+
+
+def keep_device_cookie(request, response):
+    """Give the browser a device id if it has none (the form page sets it, its post reads it)."""
+    if not request.COOKIES.get(DEVICE_COOKIE):
+        response.set_cookie(
+            DEVICE_COOKIE,
+            secrets.token_urlsafe(18),
+            max_age=DEVICE_COOKIE_AGE,
+            httponly=True,
+            samesite="Lax",
+            secure=settings.SESSION_COOKIE_SECURE,
+        )
+    return response
 
 
 def _signer() -> signing.TimestampSigner:

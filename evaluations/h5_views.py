@@ -15,7 +15,16 @@ from cases.selectors import member_cases
 from cases.services import CaseError, rate_handling
 from members.h5_views import member_view
 
-from .forms_h5 import TOKEN_FIELD, Filled, form_token, item_field, read_filled, read_form_token
+from .forms_h5 import (
+    DEVICE_COOKIE,
+    TOKEN_FIELD,
+    Filled,
+    form_token,
+    item_field,
+    keep_device_cookie,
+    read_filled,
+    read_form_token,
+)
 from .models import Channel
 from .rules import EvaluationError, InvalidAnswers, check_can_evaluate, window_text
 from .selectors import answer_rows, campaigns_of_member, evaluation_of, history_of, questionnaire
@@ -55,7 +64,7 @@ def evaluate(request, member, campaign_id: int):
             check_can_evaluate(member, campaign)
         except EvaluationError as refusal:
             return _refused(request, member, campaign, refusal)
-        return _form(request, member, campaign, Filled(), token=None)
+        return keep_device_cookie(request, _form(request, member, campaign, Filled(), token=None))
 
     filled = read_filled(request.POST, questionnaire(campaign))
     token = read_form_token(request.POST.get(TOKEN_FIELD, ""), member=member, campaign=campaign)
@@ -68,6 +77,7 @@ def evaluate(request, member, campaign_id: int):
             request_key=token.request_key if token else "",
             address=client_address(request) or None,
             user_agent=request.META.get("HTTP_USER_AGENT", ""),
+            device_id=request.COOKIES.get(DEVICE_COOKIE, ""),
             form_opened_at=token.opened_at if token else None,
         )
     except InvalidAnswers as invalid:

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from campaigns.models import Campaign, NegativeRule, Question, Rating
 from cases.services import open_case
+from members.crypto import lookup_hash
 
 from . import counters
 from .models import Answer, Channel, Evaluation, SubmissionTrace
@@ -113,6 +114,16 @@ def device_hint(user_agent: str) -> str:
     return hashlib.sha256(user_agent.encode()).hexdigest()[:32] if user_agent else ""
 
 
+DEVICE_ID_MAX = 200
+
+
+def device_key(device_id: str | None) -> str:
+    """A keyed digest of the client's device id (the H5 device cookie, the app's install id):
+    the same device gives the same key, and the id itself is never stored."""
+    device_id = (device_id or "").strip()[:DEVICE_ID_MAX]
+    return lookup_hash("device", device_id)[:32] if device_id else ""
+
+
 def submit_evaluation(
     *,
     member,
@@ -122,6 +133,7 @@ def submit_evaluation(
     request_key: str = "",
     address: str | None = None,
     user_agent: str = "",
+    device_id: str = "",
     form_opened_at: datetime | None = None,
     now: datetime | None = None,
 ) -> Submitted:
@@ -129,7 +141,9 @@ def submit_evaluation(
 
     A double tap, a retry and a concurrent request all end with one row: the database's
     unique (campaign, member) decides, and a repeat reads the stored evaluation. A request key
-    reused for another campaign is refused (unique per member, too). The stored evaluation is
+    reused for another campaign is refused (unique per member, too). The network address, the
+    device and when the form was opened go to the trace, for integrity review only (DESIGN.md);
+    the device id is kept as a keyed digest. The stored evaluation is
     looked for only when the insert fails or the answers are refused, so a first submission,
     the common case, pays no extra query.
     """
@@ -159,6 +173,7 @@ def submit_evaluation(
                 evaluation=evaluation,
                 address=address or None,
                 device=device_hint(user_agent),
+                device_key=device_key(device_id),
                 form_opened_at=form_opened_at,
             )
             if evaluation.is_negative:  # 差评处置: the case opens with the submission

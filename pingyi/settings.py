@@ -150,6 +150,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "pingyi.context_processors.site",
+                "pingyi.context_processors.console",
             ],
         },
     },
@@ -272,6 +273,16 @@ CELERY_BEAT_SCHEDULE = {
     "overdue-cases": {
         "task": "cases.tasks.check_overdue_cases",
         "schedule": crontab(minute=int(os.environ.get("PINGYI_CASE_CHECK_MINUTE", 5))),
+    },
+    # Integrity review: every open (or just closed) campaign is scanned each night, and the
+    # network addresses and device hints past their campaign's retention are deleted.
+    "integrity-scans": {
+        "task": "evaluations.tasks.nightly_scans",
+        "schedule": crontab(hour=int(os.environ.get("PINGYI_INTEGRITY_SCAN_HOUR", 2)), minute=30),
+    },
+    "purge-traces": {
+        "task": "evaluations.tasks.purge_expired_traces",
+        "schedule": crontab(hour=3, minute=15),
     },
 }
 

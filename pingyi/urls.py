@@ -23,6 +23,7 @@ urlpatterns = [
     path("console/outreach/", include("members.urls_outreach")),
     path("console/cases/", include("cases.urls")),
     path("console/analysis/", include("analysis.urls")),
+    path("console/integrity/", include("evaluations.urls_review")),
     path("m/", include("members.urls")),
     path("api/v1/", api.urls),
     path("django-admin/", admin.site.urls),

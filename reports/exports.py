@@ -22,12 +22,13 @@ def progress_subtitle(table: ProgressTable) -> str:
     return _("截至%(date)s") % {"date": cn_date(table.until)}
 
 
-def _cells(unit: UnitProgress) -> list:
+def _cells(unit: UnitProgress, excluded: bool) -> list:
     return [
         unit.reported,
         unit.target,
         unit.registered,
         unit.evaluated,
+        *([unit.excluded] if excluded else []),
         unit.completion,
         unit.participation,
         unit.registration_rate,
@@ -36,7 +37,9 @@ def _cells(unit: UnitProgress) -> list:
 
 
 def progress_xlsx(table: ProgressTable, rows: list[UnitProgress]) -> bytes:
-    """The table with its rows in the given (the page's) order."""
+    """The table with its rows in the given (the page's) order; 已剔除 only when the review
+    excluded any evaluation of the subtree."""
+    excluded = bool(table.total.excluded)
     columns = [
         Column(_("序号"), 6, "int"),
         Column(_("名称"), 30),
@@ -44,6 +47,7 @@ def progress_xlsx(table: ProgressTable, rows: list[UnitProgress]) -> bytes:
         Column(_("参评目标工会会员数(人)"), 14, "int"),
         Column(_("已注册(人)"), 11, "int"),
         Column(_("已评议(人)"), 11, "int"),
+        *([Column(_("已剔除(条)"), 10, "int")] if excluded else []),
         Column(_("完成率"), 10, "percent"),
         Column(_("参评率"), 10, "percent"),
         Column(_("注册率"), 10, "percent"),
@@ -55,17 +59,22 @@ def progress_xlsx(table: ProgressTable, rows: list[UnitProgress]) -> bytes:
         [
             number,
             unit.org.name,
-            *_cells(unit),
+            *_cells(unit, excluded),
             unit.rank,
             _("落后于时间进度") if unit.behind else "",
         ]
         for number, unit in enumerate(rows, start=1)
     ]
-    totals = [None, _("合计"), *_cells(table.total), None, ""]
+    totals = [None, _("合计"), *_cells(table.total, excluded), None, ""]
     notes = [
         _(
             "完成率 = 已评议 ÷ 参评目标；参评率 = 已评议 ÷ 年报工会会员人数；"
             "注册率 = 已注册 ÷ 年报工会会员人数。"
+        ),
+        *(
+            [_("已剔除：经异常评议核查剔除的评议，不计入已评议、本周新增和各项比率。")]
+            if excluded
+            else []
         ),
         _("本周新增：%(start)s至%(end)s的评议人数。")
         % {"start": cn_date(table.week_start), "end": cn_date(table.until)},

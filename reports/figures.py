@@ -2,10 +2,11 @@
 
 One `UnitProgress` per org: reported members and target from the stored rollups
 (campaigns/rollups.py), registered members from the registration counters (members/counters.py),
-evaluations from the per-day evaluation counters (evaluations/counters.py). `progress_table`
+evaluations from the per-day evaluation counters (evaluations/counters.py) less those excluded
+after integrity review (evaluations/exclusions.py, shown as `excluded`). `progress_table`
 answers for a parent and its direct sub-units in a handful of queries whatever the size of the
-subtree (children, rollups, one SUM over the evaluation counters, one over the registration
-counters): it never counts Evaluation or Member rows.
+subtree (children, rollups, one SUM over the evaluation counters, one over the exclusion
+counters, one over the registration counters): it never counts Evaluation or Member rows.
 
 `until` is a local (Asia/Shanghai) day: figures are those at the end of that day. None means now
 (today, capped at the campaign window's last day). An evaluation counts for the union its member
@@ -20,6 +21,7 @@ from django.utils import timezone
 
 from campaigns.models import Campaign
 from campaigns.selectors import stored_figures
+from evaluations.exclusions import excluded_by_day, excluded_sums
 from evaluations.models import DailyCount
 from members.counters import registered_counts
 from orgs.models import Org
@@ -36,8 +38,11 @@ class UnitProgress:
     reported: int | None  # 年报工会会员人数 (rollup)
     target: int | None  # 参评目标工会会员数 (rollup)
     registered: int  # 已注册, at the end of `until`
-    evaluated: int  # 已评议, at the end of `until`
+    evaluated: int  # 已评议, at the end of `until`: excluded evaluations already taken out
     week_new: int  # 本周新增: evaluations from the Monday of `until`'s week through `until`
+    # 已剔除: evaluations of the subtree up to `until` that an integrity reviewer excluded
+    # (evaluations.exclusions); they are not in `evaluated`, `week_new` or any rate.
+    excluded: int = 0
     rank: int | None = None  # among siblings by completion, best 1, ties share; no target: None
     behind: bool = False  # completion below the expected share (elapsed share × pace)
 
@@ -143,18 +148,21 @@ def progress_table(
     ids = [o.pk for o in orgs]
     rollups = stored_figures(campaign=campaign, orgs=orgs)
     evaluations = _evaluation_sums(campaign, ids, until, week_start)
+    exclusions = excluded_sums(campaign=campaign, org_ids=ids, until=until, since=week_start)
     registered = registered_counts(org_ids=ids, until=until)
 
     def unit(org: Org) -> UnitProgress:
         evaluated, week_new = evaluations.get(org.pk, (0, 0))
+        excluded, excluded_this_week = exclusions.get(org.pk, (0, 0))
         figures = rollups[org.pk]
         return UnitProgress(
             org=org,
             reported=figures.reported,
             target=figures.target,
             registered=registered.get(org.pk, 0),
-            evaluated=evaluated,
-            week_new=week_new,
+            evaluated=evaluated - excluded,
+            week_new=week_new - excluded_this_week,
+            excluded=excluded,
         )
 
     table = ProgressTable(
@@ -177,7 +185,8 @@ def cumulative_series(
     *, campaign: Campaign, org: Org, until: date | None = None
 ) -> list[tuple[date, int]]:
     """(day, evaluations of the org's subtree up to the end of that day) for every day of the
-    window from its first day through `until` (None: today, capped at the window's last day)."""
+    window from its first day through `until` (None: today, capped at the window's last day);
+    excluded evaluations are taken out from the day they were submitted."""
     first, _last = window_days(campaign)
     until = resolve_until(campaign, until)
     rows = (
@@ -187,6 +196,8 @@ def cumulative_series(
         .order_by()
     )
     per_day = dict(rows)
+    for day, n in excluded_by_day(campaign=campaign, org=org, until=until).items():
+        per_day[day] = per_day.get(day, 0) - n
     # Anything counted before the window's first day (a clock skew, a back-dated import)
     # starts the curve rather than being lost.
     running = sum(n for day, n in per_day.items() if day < first)

@@ -35,6 +35,7 @@ SORTS = {
     "target": (lambda u: u.target, "desc"),
     "registered": (lambda u: u.registered, "desc"),
     "evaluated": (lambda u: u.evaluated, "desc"),
+    "excluded": (lambda u: u.excluded, "desc"),
     "completion": (lambda u: u.completion, "desc"),
     "participation": (lambda u: u.participation, "desc"),
     "registration": (lambda u: u.registration_rate, "desc"),
@@ -161,7 +162,7 @@ def _table(request, org_id: int) -> tuple[Org, Options, ProgressTable | None]:
     return org, options, table
 
 
-def _headers(options: Options) -> list[dict]:
+def _headers(options: Options, *, excluded: bool = False) -> list[dict]:
     labels = [
         ("seq", _("序号"), True),
         ("name", _("名称"), False),
@@ -169,6 +170,7 @@ def _headers(options: Options) -> list[dict]:
         ("target", _("参评目标工会会员数(人)"), True),
         ("registered", _("已注册(人)"), True),
         ("evaluated", _("已评议(人)"), True),
+        *([("excluded", _("已剔除(条)"), True)] if excluded else []),
         ("completion", _("完成率"), True),
         ("participation", _("参评率"), True),
         ("registration", _("注册率"), True),
@@ -211,10 +213,12 @@ def progress(request, org_id: int):
         campaign = options.campaign
         first, last = window_days(campaign)
         rows = sorted_rows(table.rows, options.sort, options.direction)
+        show_excluded = bool(table.total.excluded)
         context.update(
             {
                 "rows": rows,
-                "headers": _headers(options),
+                "show_excluded": show_excluded,
+                "headers": _headers(options, excluded=show_excluded),
                 "title": progress_title(table),
                 "subtitle": progress_subtitle(table),
                 "expected_text": percent(table.expected, 1),

@@ -591,6 +591,14 @@ def _runs_campaigns(actor, org):
     return actor.holds({RoleKind.FEDERATION_ADMIN})
 
 
+def _reviews(actor, org):
+    return actor.holds({RoleKind.FEDERATION_ADMIN})
+
+
+def _campaign_of(w, org):
+    return w.other_campaign if org.path.startswith(w.other_city.path) else w.campaign
+
+
 def _edits(actor, org):
     # A unit's name, figures and target are set by its parent's managers.
     parent_path = org.parent_path
@@ -843,6 +851,48 @@ ROUTES: dict[str, Route] = {
     "outreach:log": Route(CONSOLE, _orgs(*UNION_KEYS)),
     "outreach:poster": Route(CONSOLE, _orgs(*ORG_KEYS)),
     "outreach:poster_png": Route(CONSOLE, _orgs(*ORG_KEYS)),
+    # 异常核查: federation admins only (a unit under review never sees how it is checked).
+    "integrity:start": Route(CONSOLE, can=_reviews),
+    "integrity:unit": Route(CONSOLE, _orgs_and_foreign_campaign(*ORG_KEYS), can=_reviews),
+    "integrity:export": Route(CONSOLE, _orgs_and_foreign_campaign(*ORG_KEYS), can=_reviews),
+    "integrity:decide": Route(
+        CONSOLE,
+        _orgs(*UNION_KEYS),
+        method="POST",
+        can=_reviews,
+        data=lambda w, t: {
+            "campaign": _campaign_of(w, t.org).pk,
+            "action": "exclude",
+            "reason": "核实",
+            "evaluation": [e.pk for e in w.evaluations.values()],
+        },
+    ),
+    "integrity:verdict": Route(
+        CONSOLE,
+        _orgs(*UNION_KEYS),
+        method="POST",
+        can=_reviews,
+        data=lambda w, t: {
+            "campaign": _campaign_of(w, t.org).pk,
+            "verdict": "cleared",
+            "note": "已核实",
+        },
+    ),
+    "integrity:scan": Route(
+        CONSOLE,
+        lambda w: [Target(n, {}, getattr(w, n)) for n in ("city", "other_city")],
+        method="POST",
+        can=_reviews,
+        data=lambda w, t: {"campaign": _campaign_of(w, t.org).pk, "org": t.org.pk},
+    ),
+    "integrity:settings": Route(
+        CONSOLE,
+        _campaigns,
+        method="FORM",
+        can=_reviews,
+        data=lambda w, t: {"burst_minutes": "5"},
+    ),
+    "integrity:log": Route(CONSOLE, _campaign_query, reach="up", can=_reviews),
     # Cases of negative reviews.
     "cases:queue": Route(CONSOLE, _plus_campaigns(_query("unit", UNION_KEYS))),
     "cases:export": Route(CONSOLE, _campaign_query, reach="up"),

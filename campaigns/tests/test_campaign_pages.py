@@ -1,5 +1,7 @@
 """Campaign pages: settings, questionnaire editing and who may change them."""
 
+from decimal import Decimal
+
 import pytest
 from django.urls import reverse
 
@@ -135,6 +137,21 @@ def test_city_admin_changes_deadlines_window_and_rates(world, login):
     assert "镇工会 80%" in text
     # Cleared rates leave a kind without a rule-derived target.
     assert "机关/事业单位工会" not in text.split("目标规则")[1].split("</dd>")[0]
+
+
+def test_the_edit_form_saved_unchanged_keeps_the_rates(world, login):
+    """The stored 0.7000 came back as "70.0000", which the form's two decimals refused."""
+    from campaigns.services import set_target_rates
+
+    set_target_rates(campaign=world.campaign, rates={"town": Decimal("0.7")})
+    client = login(world.city_admin)
+    url = reverse("campaigns:edit", args=[world.campaign.pk])
+    page = client.get(url)
+    assert 'value="70.00"' in page.content.decode()
+    form = page.context["form"]
+    unchanged = {n: form[n].value() for n in form.fields if form[n].value() is not None}
+    assert client.post(url, unchanged).status_code == 302
+    assert world.campaign.target_rates.get(org_kind="town").rate == Decimal("0.7")
 
 
 def test_campaign_page_lists_only_the_task_tables_of_the_admins_subtree(world, login):

@@ -9,9 +9,11 @@ from demo.services import (
     ROOT_CODE,
     add_demo_roster,
     add_evaluations_to_demo,
+    add_traces_to_demo,
     demo_evaluations_missing,
     demo_exists,
     demo_roster_missing,
+    demo_traces_missing,
     load_demo,
 )
 from evaluations.models import Evaluation
@@ -41,6 +43,12 @@ class Command(BaseCommand):
                 self.style.SUCCESS(_("已为演示数据补充评议：%(count)d 条") % {"count": added})
             )
             completed = True
+        if demo_traces_missing():
+            written = add_traces_to_demo()
+            self.stdout.write(
+                self.style.SUCCESS(_("已为演示数据补充提交痕迹：%(count)d 条") % {"count": written})
+            )
+            completed = True
         if registration_counts_missing():
             rows = rebuild_registration_counts()
             self.stdout.write(
@@ -60,6 +68,13 @@ class Command(BaseCommand):
         if demo_exists() and (analysed := _analyse_demo_needs()):
             self.stdout.write(
                 self.style.SUCCESS(_("已为演示数据分析建议：%(count)d 条") % {"count": analysed})
+            )
+            completed = True
+        if demo_exists() and (flagged := _scan_demo_integrity()):
+            self.stdout.write(
+                self.style.SUCCESS(
+                    _("已核查演示数据的异常评议：%(count)d 个工会有异常迹象") % {"count": flagged}
+                )
             )
             completed = True
         if completed:
@@ -92,6 +107,10 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(_("已分析会员建议：%(count)d 条") % {"count": analysed})
         )
+        flagged = _scan_demo_integrity()
+        self.stdout.write(
+            self.style.SUCCESS(_("已核查异常评议：%(count)d 个工会有异常迹象") % {"count": flagged})
+        )
 
 
 def _add_demo_bulletins() -> int:
@@ -119,3 +138,14 @@ def _analyse_demo_needs() -> int:
     if campaign is None or latest_run(campaign) is not None:
         return 0
     return run_needs_now(campaign=campaign).result.get("suggestions", 0)
+
+
+def _scan_demo_integrity() -> int:
+    """The integrity scan of the demo campaign, so that 异常核查 opens on its findings; 0 when
+    one has already run. Returns the unions flagged."""
+    from evaluations.integrity import latest_run, scan_now
+
+    campaign = Campaign.objects.filter(org__code=ROOT_CODE, name=CAMPAIGN_NAME).first()
+    if campaign is None or latest_run(campaign) is not None:
+        return 0
+    return scan_now(campaign=campaign).stats.get("flagged_unions", 0)
