@@ -8,7 +8,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/pingyi
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: fonts run test test-sqlite test-postgres setup demo lint format bench bench-pg bench-http bench-scale bench-analysis stack faults load fuzz browser-deps screenshots clean access
+.PHONY: fonts run test test-sqlite test-postgres setup demo lint format bench bench-pg bench-http bench-scale bench-analysis bench-integrity stack faults load fuzz browser-deps screenshots clean access
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -89,6 +89,11 @@ bench-scale: setup
 bench-analysis: setup
 	$(PY) benchmarks/analysis_needs.py
 
+# The integrity scan over a province (progress_scale's 5 million evaluations, with traces and 50
+# planted unions) on PostgreSQL, in a database pingyi_bench_integrity: time, memory, recall.
+bench-integrity: setup
+	DATABASE_URL="$(PG_URL)" $(PY) benchmarks/integrity_scale.py --scale $(SCALE)
+
 # Evaluations submitted over HTTP to gunicorn, beside a trivial logged-in endpoint
 # (PostgreSQL, in a database pingyi_bench_http on PG_URL's server, dropped after).
 bench-http: setup
@@ -132,7 +137,7 @@ fuzz: setup
 	fi
 
 screenshots: setup browser-deps
-	PINGYI_SCREENSHOTS=docs/screenshots $(BIN)/pytest -m browser tests/test_browser_tour.py tests/test_browser_member_journey.py tests/test_browser_evaluation.py tests/test_browser_analysis.py tests/test_browser_progress_tour.py
+	PINGYI_SCREENSHOTS=docs/screenshots $(BIN)/pytest -m browser tests/test_browser_tour.py tests/test_browser_member_journey.py tests/test_browser_evaluation.py tests/test_browser_analysis.py tests/test_browser_progress_tour.py tests/test_browser_integrity.py reports/tests/test_assessment_browser.py
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache

@@ -10,9 +10,11 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from evaluations.review import may_review
 from orgs.models import Org
 from orgs.scoping import can_run_campaigns, restrict_to_scope, scope_roots
 from pingyi.console import console_view
+from reports.models import AssessmentScheme, AssessmentStatus
 
 from .forms import CampaignForm
 from .models import Campaign, QuestionKind
@@ -113,6 +115,12 @@ def campaign_detail(request, campaign_id: int):
             "questions": campaign.questions.all(),
             "rates": campaign.target_rates.all(),
             "can_edit": can_run_campaigns(request.user, campaign.org),
+            # 考核评分: its federation's admins work on the draft; others read it once published.
+            "assessment_readable": can_run_campaigns(request.user, campaign.org)
+            or AssessmentScheme.objects.filter(
+                campaign=campaign, status=AssessmentStatus.PUBLISHED
+            ).exists(),
+            "can_review": may_review(request.user, campaign.org),
             # A town admin reads the city's campaign, not the other towns' task tables.
             "imports": restrict_to_scope(
                 campaign.task_imports.select_related("parent", "imported_by"),

@@ -39,7 +39,7 @@ def safe_text(text: str) -> str:
 class Column:
     title: str
     width: float = 12
-    kind: str = "text"  # "text", "int", "decimal" (one place) or "percent"
+    kind: str = "text"  # "text", "int", "decimal" (one place), "points" (two) or "percent"
 
 
 @dataclass
@@ -67,6 +67,7 @@ def office_xlsx(sheet: OfficeSheet) -> bytes:
         "text": font,
         "int": {**font, "num_format": "#,##0"},
         "decimal": {**font, "num_format": "0.0"},
+        "points": {**font, "num_format": "0.00"},
         "percent": {**font, "num_format": "0.0%"},
     }
     formats = {kind: book.add_format(p) for kind, p in props.items()}

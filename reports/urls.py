@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import bulletin_views, progress_views, views
+from . import assessment_views, bulletin_views, progress_views, views
 
 app_name = "console"
 
@@ -16,5 +16,22 @@ urlpatterns = [
         "bulletins/<int:bulletin_id>/<str:fmt>/",
         bulletin_views.bulletin_download,
         name="bulletin_download",
+    ),
+    path("assessment/", assessment_views.assessment_start, name="assessment_start"),
+    path("assessment/<int:campaign_id>/", assessment_views.assessment, name="assessment"),
+    path(
+        "assessment/<int:campaign_id>/xlsx/",
+        assessment_views.assessment_export,
+        name="assessment_xlsx",
+    ),
+    path(
+        "assessment/<int:campaign_id>/scheme/",
+        assessment_views.assessment_scheme,
+        name="assessment_scheme",
+    ),
+    path(
+        "assessment/<int:campaign_id>/publish/",
+        assessment_views.assessment_publish,
+        name="assessment_publish",
     ),
 ]

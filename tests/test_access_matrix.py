@@ -940,6 +940,47 @@ ROUTES: dict[str, Route] = {
         method="FORM",
         data=lambda w, t: {"name": ["劳动保障"], "keywords": ["工资"]},
     ),
+    # 考核评分 (the annual assessment). The matrix opens drafts (nothing is published in its
+    # world): a draft, its scheme and 发布 are for the federation's admins over the campaign's
+    # org, 404 for everyone else. Once published, every admin of the campaign's tree reads the
+    # result (reports/tests/test_assessment_pages.py).
+    "console:assessment_start": Route(CONSOLE, _campaign_query, reach="up"),
+    **{
+        name: Route(
+            CONSOLE,
+            _campaigns,
+            can=_runs_campaigns,
+            scope_first=True,
+            refused=frozenset({404}),
+        )
+        for name in ("console:assessment", "console:assessment_xlsx")
+    },
+    "console:assessment_scheme": Route(
+        CONSOLE,
+        _campaigns,
+        method="FORM",
+        can=_runs_campaigns,
+        reach="up",
+        scope_first=True,
+        refused=frozenset({404}),
+        data=lambda w, t: {
+            "kinds": ["town", "park"],
+            **{
+                f"{key}_{part}": value
+                for key in ("completion", "participation", "satisfaction", "on_time", "handling")
+                for part, value in (("weight", "20"), ("cap", "100"), ("missing", "zero"))
+            },
+        },
+    ),
+    "console:assessment_publish": Route(
+        CONSOLE,
+        _campaigns,
+        method="POST",
+        can=_runs_campaigns,
+        reach="up",
+        scope_first=True,
+        refused=frozenset({404}),
+    ),
     # Member pages (H5): nothing in the URL names whose data it is but the object ids.
     "members:home": Route(MEMBER),
     "members:campaigns": Route(MEMBER),

@@ -2,8 +2,8 @@
 reads the evidence, excludes the planted evaluations with a reason and sees the town's progress
 drop; screenshots of each step.
 
-Run with PINGYI_SCREENSHOTS=docs/screenshots, it refreshes console_40_integrity_units.png …
-console_43_integrity_progress.png.
+Run with PINGYI_SCREENSHOTS=docs/screenshots, it refreshes console_45_integrity_units.png …
+console_48_integrity_progress.png.
 """
 
 import re
@@ -15,6 +15,7 @@ from conftest import SHANGHAI
 from evaluations.integrity import scan_now
 from evaluations.models import Exclusion
 from evaluations.tests.integrity_world import fabricated, ordinary
+from members.counters import rebuild_registration_counts
 
 pytest_plugins = ["tests.browser"]
 pytestmark = pytest.mark.browser
@@ -42,6 +43,7 @@ def flagged_world(allow_orm_beside_playwright, transactional_db, world):
     )
     set_manual_target(campaign=w.campaign, org=w.town, value=60)
     set_manual_target(campaign=w.campaign, org=w.park, value=30)
+    rebuild_registration_counts()  # the world registers its members "today"; date them as set
     scan_now(campaign=w.campaign)
     return w
 
@@ -69,14 +71,14 @@ def test_a_reviewer_finds_the_planted_burst_and_excludes_it(
     expect(row.first.locator("td").first).to_have_text("真州镇")
     expect(row.first.locator('[data-col="flagged"]')).to_have_text("14")
     expect(page.locator('[data-stat="pending"]')).to_have_text("1")
-    _snap(page, screenshots, "console_40_integrity_units")
+    _snap(page, screenshots, "console_45_integrity_units")
 
     page.locator("table.review-units").get_by_role("link", name="真州镇").click()
     page.get_by_role("link", name="真州镇卫生院工会").click()
     expect(page.locator("ol.findings li")).to_have_count(5)
     expect(page.locator("ol.findings")).to_contain_text("同一网络地址 58.221.36.18")
     expect(page.locator("table.review-rows tbody tr")).to_have_count(14)
-    _snap(page, screenshots, "console_41_integrity_union")
+    _snap(page, screenshots, "console_46_integrity_union")
 
     page.get_by_label("理由（必填，记入核查记录）").fill(
         "经电话核实，14 名会员均未本人参加评议，系工会办公室代注册代评"
@@ -90,11 +92,11 @@ def test_a_reviewer_finds_the_planted_burst_and_excludes_it(
     page.get_by_label("核查说明").fill("工会办公室于11月27日晚集中代注册代评，已剔除并约谈。")
     page.get_by_role("button", name="记录结论").click()
     expect(page.locator("[data-verdict]")).to_contain_text("已核查，确认存在异常")
-    _snap(page, screenshots, "console_42_integrity_excluded")
+    _snap(page, screenshots, "console_47_integrity_excluded")
 
     page.get_by_role("link", name="评议进度").click()
     town = page.locator("table.progress tbody tr", has_text="真州镇")
     expect(town.locator('[data-col="evaluated"]')).to_have_text("35")
     expect(town.locator('[data-col="excluded"]')).to_have_text("14")
     expect(town.locator('[data-col="completion"]')).to_have_text("58.3%")
-    _snap(page, screenshots, "console_43_integrity_progress")
+    _snap(page, screenshots, "console_48_integrity_progress")

@@ -4,6 +4,7 @@ evaluations, no unit with ordinary submissions is flagged, and excluding them lo
 completion and score until they are restored."""
 
 from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from django.db import transaction
@@ -19,6 +20,7 @@ from evaluations.models import Evaluation, FindingKind
 from evaluations.tests.integrity_world import rate
 from members.models import Member, MemberStatus
 from orgs.models import Org
+from reports.assessment import compose, scheme_of
 from reports.figures import progress_table
 
 PLANTED_UNION = "真州农业农村服务中心工会"
@@ -112,16 +114,25 @@ def test_the_review_page_names_the_planted_unit_and_evaluations_and_no_ordinary_
     assert set(named.values_list("trace__address", flat=True)) == {FABRICATED_ADDRESS}
 
 
-def test_excluding_lowers_completion_and_restoring_brings_it_back(demo, db, client):
+def test_excluding_lowers_completion_and_score_and_restoring_brings_them_back(demo, db, client):
     campaign, union, _planted = demo
     client.force_login(User.objects.get(username="yz_admin"))
-    town = union.get_parent()
+    town = Org.objects.get(path=union.parent_path)
 
     def town_row():
         table = progress_table(campaign=campaign, parent=campaign.org)
         return next(r for r in table.rows if r.org == town)
 
+    def town_score():
+        _record, scheme = scheme_of(campaign)
+        row = next(
+            r for r in compose(campaign=campaign, scheme=scheme)["rows"] if r["name"] == "真州镇"
+        )
+        completion = next(p for p in row["parts"] if p["key"] == "completion")
+        return Decimal(row["total"]), Decimal(completion["points"]), row["excluded"]
+
     before = town_row()
+    score_before, completion_points_before, _none = town_score()
     response = client.post(
         reverse("integrity:decide", args=[union.pk]),
         {"campaign": campaign.pk, "action": "exclude", "reason": "同一电脑代注册代评", "all": "1"},
@@ -135,6 +146,15 @@ def test_excluding_lowers_completion_and_restoring_brings_it_back(demo, db, clie
     page = client.get(reverse("console:progress", args=[campaign.org.pk])).content.decode()
     assert 'data-stat="excluded">' in page
 
+    # The score: completion is 40 × completion (under the 100% cap), rounded to 0.01.
+    score, completion_points, excluded = town_score()
+    assert excluded == PLANTED
+    expected = (Decimal(40) * Decimal(after.evaluated) / Decimal(after.target)).quantize(
+        Decimal("0.01"), rounding=ROUND_HALF_UP
+    )
+    assert completion_points == expected < completion_points_before
+    assert score < score_before
+
     client.post(
         reverse("integrity:decide", args=[union.pk]),
         {
@@ -146,3 +166,4 @@ def test_excluding_lowers_completion_and_restoring_brings_it_back(demo, db, clie
         },
     )
     assert town_row().evaluated == before.evaluated and town_row().excluded == 0
+    assert town_score() == (score_before, completion_points_before, 0)

@@ -174,3 +174,19 @@ def test_campaign_page_lists_only_the_task_tables_of_the_admins_subtree(world, l
 
     city = login(world.city_admin).get(url).content.decode()
     assert "真州镇任务表.xlsx" in city and "枣林湾旅游度假区任务表.xlsx" in city
+
+
+def test_the_campaign_page_links_to_the_review_and_the_assessment_for_whom_they_are(world, login):
+    from reports.assessment import publish_assessment
+
+    url = reverse("campaigns:detail", args=[world.campaign.pk])
+    city = login(world.city_admin).get(url).content.decode()
+    assert reverse("integrity:unit", args=[world.city.pk]) in city
+    assert reverse("console:assessment_start") in city
+    town = login(world.town_admin).get(url).content.decode()
+    assert reverse("integrity:unit", args=[world.city.pk]) not in town
+    assert f"{reverse('console:assessment_start')}?campaign" not in town  # a draft: 404 to them
+
+    publish_assessment(campaign=world.campaign, by=world.city_admin)
+    town = login(world.town_admin).get(url).content.decode()
+    assert f"{reverse('console:assessment_start')}?campaign={world.campaign.pk}" in town

@@ -275,3 +275,15 @@ def test_only_the_campaigns_federation_may_scan_or_change_settings(flagged, logi
     viewer = login(w.viewer)
     assert viewer.post(reverse("integrity:scan"), {"campaign": w.campaign.pk}).status_code == 403
     assert viewer.get(reverse("integrity:settings", args=[w.campaign.pk])).status_code == 403
+
+
+def test_the_assessment_draft_asks_to_finish_the_review_before_publishing(flagged, login):
+    w = flagged
+    client = login(w.city_admin)
+    url = reverse("console:assessment", args=[w.campaign.pk])
+    assert "异常核查尚有 1 个工会待核查" in client.get(url).content.decode()
+    client.post(
+        reverse("integrity:verdict", args=[w.town_union_b.pk]),
+        {"campaign": w.campaign.pk, "verdict": "confirmed", "note": "已剔除代填的评议"},
+    )
+    assert "待核查" not in client.get(url).content.decode()
