@@ -110,9 +110,34 @@ def add_demo_traces(*, campaign: Campaign, seed: int) -> int:
     return len(traces)
 
 
-def fabricated_union(campaign: Campaign) -> Org | None:
-    """The demo's padded union: the company union of 汽车工业园 with the most members who have
-    not rated."""
+def _padded_night(campaign: Campaign):
+    """The demo evaluations of the padded union's night (none before it is padded)."""
+    return Evaluation.objects.filter(
+        campaign=campaign,
+        channel=Channel.DEMO,
+        submitted_at__gte=FABRICATED_START,
+        submitted_at__lt=FABRICATED_START + timedelta(hours=2),
+        overall=5,
+        suggestion__in=("", FABRICATED_TEXT),
+        org__name__contains="有限公司",
+    ).filter(within(campaign.org, "org__path"))
+
+
+def padded_union(campaign: Campaign) -> Org | None:
+    """The union the demo padded, once it has: the one holding most of that night's evaluations
+    with the office's sentence."""
+    org_id = (
+        _padded_night(campaign)
+        .filter(suggestion=FABRICATED_TEXT)
+        .values_list("org_id", flat=True)
+        .first()
+    )
+    return Org.objects.filter(pk=org_id).first() if org_id else None
+
+
+def _union_to_pad(campaign: Campaign) -> Org | None:
+    """The union to pad: the company union of 汽车工业园 with the most members who have not
+    rated."""
     unit = Org.objects.filter(within(campaign.org), name=FABRICATED_UNIT).first()
     if unit is None:
         return None
@@ -131,7 +156,9 @@ def add_demo_fabrication(*, campaign: Campaign, seed: int) -> int:
 
     Counters are not touched: the caller rebuilds them, as after add_demo_evaluations.
     """
-    union = fabricated_union(campaign)
+    if padded_union(campaign) is not None:  # padded before (load_demo run again)
+        return 0
+    union = _union_to_pad(campaign)
     if union is None:
         return 0
     rng = random.Random(f"fabrication:{seed}")

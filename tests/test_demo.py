@@ -265,3 +265,28 @@ def test_demo_logins_explain_the_closed_window(demo):
     call_command("demo_logins", stdout=out)
     assert "2022年9月1日至11月30日，已经结束" in out.getvalue()
     assert "yz_admin（仪征市总工会）" in out.getvalue()
+
+
+def test_the_demo_has_traces_for_integrity_review_and_an_older_demo_gains_them(demo):
+    from demo.traces import padded_union
+    from evaluations.integrity import latest_run
+    from evaluations.models import ReviewRun, SubmissionTrace
+
+    evaluations = Evaluation.objects.filter(campaign=demo)
+    traces = SubmissionTrace.objects.filter(evaluation__campaign=demo)
+    assert traces.count() == evaluations.count()
+    assert not traces.filter(address__isnull=True).exists()
+    assert not traces.filter(device_key="").exists()
+    # A demo loaded before integrity review: no traces, no run; the next load_demo adds both.
+    SubmissionTrace.objects.all().delete()
+    ReviewRun.objects.all().delete()
+    out = StringIO()
+    call_command("load_demo", stdout=out)
+    assert "已为演示数据补充提交痕迹" in out.getvalue()
+    assert traces.count() == Evaluation.objects.filter(campaign=demo).count()
+    run = latest_run(demo)
+    assert run is not None and run.status == "done"
+    # Loaded again, the demo is not padded twice: the same union, if any, is flagged.
+    padded = padded_union(demo)
+    flagged = set(run.findings.values_list("org_id", flat=True))
+    assert flagged <= ({padded.pk} if padded else set())

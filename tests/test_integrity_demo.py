@@ -14,7 +14,7 @@ from django.urls import reverse
 from accounts.models import User
 from conftest import SHANGHAI, register_member_account
 from demo.services import load_demo
-from demo.traces import FABRICATED_ADDRESS, FABRICATED_UNIT, fabricated_union
+from demo.traces import FABRICATED_ADDRESS, FABRICATED_UNIT, padded_union
 from evaluations.integrity import scan_now
 from evaluations.models import Evaluation, FindingKind
 from evaluations.tests.integrity_world import rate
@@ -107,7 +107,7 @@ def test_the_review_page_names_the_planted_unit_and_evaluations_and_no_ordinary_
     assert "同一网络地址 61.155.2.77" in html and "为 15 个会员账号提交了评议" in html
 
     # The demo's padded union: only its own night's evaluations, from the office address.
-    padded = fabricated_union(campaign)
+    padded = padded_union(campaign)
     park_view = client.get(reverse("integrity:unit", args=[padded.pk])).context["detail"]
     named = Evaluation.objects.filter(pk__in=[r.pk for r in park_view.rows])
     assert named.count() == park_view.flagged > 0
