@@ -117,6 +117,17 @@ def unit(request, org_id: int):
             show=request.GET.get("show", ""),
             page=int_or_none(request.GET.get("page")) or 1,
         )
+        if any(row.address or row.device for row in detail.rows):
+            # Network addresses and device keys are personal data: who read them, and when. Logged
+            # at the campaign's org, so the union under review does not read it in its own log.
+            record_audit(
+                action=AuditAction.TRACES_VIEWED,
+                actor=request.user,
+                org=campaign.org,
+                note=_("异常核查：%(union)s，%(n)s 条评议的网络地址与设备标识")
+                % {"union": org.name, "n": len(detail.rows)},
+                address=client_address(request) or "",
+            )
         context.update(
             detail=detail,
             verdicts=UnitVerdict.choices,
@@ -305,9 +316,9 @@ def export(request, org_id: int):
     record_audit(
         action=AuditAction.EXPORTED,
         actor=request.user,
-        org=org,
-        note=_("导出异常评议核查结果（%(campaign)s，%(n)s 条）")
-        % {"campaign": campaign.name, "n": len(sheet.rows)},
+        org=campaign.org,  # not the units under review: their admins read their own log
+        note=_("导出异常评议核查结果（%(org)s，%(n)s 条）")
+        % {"org": org.name, "n": len(sheet.rows)},
         address=client_address(request) or "",
     )
     filename = f"{org.name}-{campaign.name}-异常评议核查-{timezone.localdate():%Y%m%d}.xlsx"

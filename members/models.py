@@ -245,6 +245,7 @@ class AuditAction(models.TextChoices):
     EDITED = "edited", _("管理员修改")
     REVEALED = "revealed", _("查看完整个人信息")
     EXPORTED = "exported", _("导出个人信息")
+    TRACES_VIEWED = "traces_viewed", _("查看提交痕迹")
 
 
 class AuditEvent(models.Model):

@@ -287,3 +287,19 @@ def test_the_assessment_draft_asks_to_finish_the_review_before_publishing(flagge
         {"campaign": w.campaign.pk, "verdict": "confirmed", "note": "已剔除代填的评议"},
     )
     assert "待核查" not in client.get(url).content.decode()
+
+
+def test_reading_a_unions_addresses_and_devices_is_audit_logged(flagged, login):
+    w = flagged
+    page(login(w.city_admin), w.town_union_b, w.campaign)
+    event = AuditEvent.objects.get(action=AuditAction.TRACES_VIEWED)
+    assert (event.actor, event.org) == (w.city_admin, w.city)
+    assert "真州镇卫生院工会，12 条评议" in event.note
+    # Logged at the city: the town under review does not find it in its own 操作日志.
+    log = login(w.town_admin).get(reverse("member_console:audit")).content.decode()
+    assert "12 条评议的网络地址" not in log
+    city_log = login(w.city_admin).get(reverse("member_console:audit")).content.decode()
+    assert "真州镇卫生院工会，12 条评议的网络地址与设备标识" in city_log
+    # A union without flagged evaluations shows none, and nothing is logged for it.
+    page(login(w.city_admin), w.town_union_a, w.campaign)
+    assert AuditEvent.objects.filter(action=AuditAction.TRACES_VIEWED).count() == 1
