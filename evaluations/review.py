@@ -37,6 +37,14 @@ from .models import (
 )
 
 REVIEWER_KINDS = frozenset({RoleKind.FEDERATION_ADMIN})
+# The patterns as the review table's narrow column names them (the full names head the findings).
+SHORT_LABELS = {
+    FindingKind.BURST_ADDRESS: _("地址集中"),
+    FindingKind.BURST_DEVICE: _("一机多号"),
+    FindingKind.QUICK_REGISTER: _("注册即评"),
+    FindingKind.FAST_STRAIGHT: _("秒填一致"),
+    FindingKind.IDENTICAL_TEXT: _("建议雷同"),
+}
 PAGE_SIZE = 200
 
 
@@ -283,6 +291,15 @@ class FlaggedRow:
     @property
     def kind_labels(self) -> list[str]:
         return [str(label) for kind, label in FindingKind.choices if kind in self.kinds]
+
+    @property
+    def short_labels(self) -> list[tuple[str, str]]:
+        """(short, full) names of the patterns naming this evaluation."""
+        return [
+            (str(SHORT_LABELS[FindingKind(kind)]), str(label))
+            for kind, label in FindingKind.choices
+            if kind in self.kinds
+        ]
 
     @property
     def straight(self) -> bool:
