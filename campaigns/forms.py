@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy
 
 from orgs.models import OrgKind
 
-from .models import NegativeRule
+from .models import DEFAULT_TRACE_RETENTION_DAYS, NegativeRule
 
 
 def _window_start(day) -> datetime:
@@ -44,7 +44,7 @@ class CampaignForm(forms.Form):
         label=gettext_lazy("提交痕迹保留天数"),
         min_value=1,
         max_value=730,
-        initial=180,
+        initial=DEFAULT_TRACE_RETENTION_DAYS,
         required=False,
         help_text=gettext_lazy(
             "评议结束后，网络地址和设备标识仅为核查异常评议保留这么多天，到期自动删除；"
@@ -63,6 +63,10 @@ class CampaignForm(forms.Form):
                 required=False,
                 help_text=_("留空：该类组织不按比例计算目标"),
             )
+
+    def clean_trace_retention_days(self) -> int:
+        """Left empty: the default, as the field's help says."""
+        return self.cleaned_data.get("trace_retention_days") or DEFAULT_TRACE_RETENTION_DAYS
 
     def clean(self):
         data = super().clean()

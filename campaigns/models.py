@@ -31,6 +31,9 @@ class NegativeRule(models.TextChoices):
     OVERALL_OR_ITEM = "overall_or_item", _("总体或任一分项为不满意或非常不满意")
 
 
+DEFAULT_TRACE_RETENTION_DAYS = 180
+
+
 class Campaign(models.Model):
     """One round of evaluation run by an org for its whole subtree."""
 
@@ -63,7 +66,7 @@ class Campaign(models.Model):
     # and only this long after the window closes (evaluations.retention purges them).
     trace_retention_days = models.PositiveSmallIntegerField(
         _("提交痕迹保留天数"),
-        default=180,
+        default=DEFAULT_TRACE_RETENTION_DAYS,
         validators=[MinValueValidator(1), MaxValueValidator(730)],
         help_text=_("评议结束后，网络地址和设备标识仅为核查异常评议保留这么多天，到期删除"),
     )

@@ -12,6 +12,7 @@ from orgs.services import set_reported_members
 
 from .models import (
     DEFAULT_SCALE_LABELS,
+    DEFAULT_TRACE_RETENTION_DAYS,
     Campaign,
     NegativeRule,
     Question,
@@ -64,7 +65,7 @@ def create_campaign(
     negative_rule: str = NegativeRule.OVERALL,
     verify_days: int = 1,
     rectify_days: int = 15,
-    trace_retention_days: int = 180,
+    trace_retention_days: int = DEFAULT_TRACE_RETENTION_DAYS,
     created_by=None,
 ) -> Campaign:
     """A campaign with its questionnaire: the overall rating, the work items, the suggestion."""

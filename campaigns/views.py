@@ -80,7 +80,7 @@ def campaign_create(request):
                     negative_rule=data["negative_rule"],
                     verify_days=data["verify_days"],
                     rectify_days=data["rectify_days"],
-                    trace_retention_days=data["trace_retention_days"] or 180,
+                    trace_retention_days=data["trace_retention_days"],
                     target_rates={k: v for k, v in form.rates().items() if v is not None},
                     created_by=request.user,
                 )
@@ -165,9 +165,7 @@ def campaign_edit(request, campaign_id: int):
         campaign.negative_rule = data["negative_rule"]
         campaign.verify_days = data["verify_days"]
         campaign.rectify_days = data["rectify_days"]
-        campaign.trace_retention_days = (
-            data["trace_retention_days"] or campaign.trace_retention_days
-        )
+        campaign.trace_retention_days = data["trace_retention_days"]
         try:
             with transaction.atomic():
                 campaign.save()

@@ -7,12 +7,12 @@ submission of a province. Reads sum the shards.
 """
 
 import random
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
 from django.db import connection, transaction
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -58,13 +58,38 @@ def evaluated_counts(*, campaign: Campaign, org_ids: list[int]) -> dict[int, int
         .annotate(total=Sum("count"))
     )
     found = dict(rows)
-    excluded = dict(
-        ExclusionCount.objects.filter(campaign=campaign, org_id__in=org_ids)
-        .values_list("org_id")
+    excluded = excluded_counts(campaign=campaign, org_ids=org_ids)
+    return {org_id: found.get(org_id, 0) - excluded[org_id] for org_id in org_ids}
+
+
+def excluded_sums(
+    *, campaign: Campaign, org_ids: list[int], until: date | None = None, since: date | None = None
+) -> dict[int, tuple[int, int]]:
+    """org → (excluded evaluations submitted up to `until`, of those submitted from `since`):
+    one query over the exclusion counters; orgs without any are left out."""
+    rows = ExclusionCount.objects.filter(campaign=campaign, org_id__in=org_ids)
+    if until is not None:
+        rows = rows.filter(day__lte=until)
+    week = Sum("count", filter=Q(day__gte=since)) if since is not None else Sum("count")
+    found = rows.values_list("org_id").annotate(total=Sum("count"), week=week).order_by()
+    return {org_id: (total or 0, w or 0) for org_id, total, w in found if total}
+
+
+def excluded_counts(*, campaign: Campaign, org_ids: list[int]) -> dict[int, int]:
+    """Excluded evaluations of each org's subtree in the campaign (0 where none)."""
+    found = excluded_sums(campaign=campaign, org_ids=org_ids)
+    return {org_id: found.get(org_id, (0, 0))[0] for org_id in org_ids}
+
+
+def excluded_by_day(*, campaign: Campaign, org: Org, until: date) -> dict[date, int]:
+    """(day of submission → excluded evaluations) of an org's subtree, up to `until`."""
+    rows = (
+        ExclusionCount.objects.filter(campaign=campaign, org=org, day__lte=until)
+        .values_list("day")
         .annotate(total=Sum("count"))
         .order_by()
     )
-    return {org_id: found.get(org_id, 0) - (excluded.get(org_id) or 0) for org_id in org_ids}
+    return {day: n for day, n in rows if n}
 
 
 def daily_series(*, campaign: Campaign, org: Org) -> list[tuple[date, int]]:
@@ -78,26 +103,30 @@ def daily_series(*, campaign: Campaign, org: Org) -> list[tuple[date, int]]:
     return list(rows)
 
 
+def roll_up(campaign: Campaign, leaves: Counter) -> dict[tuple[int, date], int]:
+    """(union path, day) → n counted for the union and every ancestor up to the campaign's org:
+    (org id, day) → n, as the counters hold them."""
+    by_path: Counter = Counter()
+    for (path, day), n in leaves.items():
+        for p in chain_paths(campaign, path):
+            by_path[(p, day)] += n
+    ids = dict(Org.objects.filter(path__in={p for p, _d in by_path}).values_list("path", "pk"))
+    return {(ids[p], day): n for (p, day), n in by_path.items()}
+
+
 def fresh_counts(campaign: Campaign) -> dict[tuple[int, date], int]:
     """(org, day) → evaluations, computed from the evaluations themselves."""
     by_leaf = (
         Evaluation.objects.filter(campaign=campaign)
         .annotate(day=TruncDate("submitted_at", tzinfo=timezone.get_default_timezone()))
-        .values_list("org_id", "day")
+        .values_list("org__path", "day")
         .annotate(n=Count("pk"))
+        .order_by()
     )
-    leaf_totals: dict[int, Counter] = defaultdict(Counter)
-    for org_id, day, n in by_leaf:
-        leaf_totals[org_id][day] += n
-    paths = dict(Org.objects.filter(pk__in=leaf_totals.keys()).values_list("pk", "path"))
-    needed = {p for path in paths.values() for p in chain_paths(campaign, path)}
-    ids = dict(Org.objects.filter(path__in=needed).values_list("path", "pk"))
-    out: Counter = Counter()
-    for org_id, days in leaf_totals.items():
-        for path in chain_paths(campaign, paths[org_id]):
-            for day, n in days.items():
-                out[(ids[path], day)] += n
-    return dict(out)
+    leaves: Counter = Counter()
+    for path, day, n in by_leaf:
+        leaves[(path, day)] += n
+    return roll_up(campaign, leaves)
 
 
 def stored_counts(campaign: Campaign) -> dict[tuple[int, date], int]:
@@ -119,7 +148,11 @@ class Drift:
 
 def recount(campaign: Campaign) -> list[Drift]:
     """Every (org, day) whose stored count differs from a count of the evaluations."""
-    fresh, stored = fresh_counts(campaign), stored_counts(campaign)
+    return drifts(fresh_counts(campaign), stored_counts(campaign))
+
+
+def drifts(fresh: dict, stored: dict) -> list[Drift]:
+    """Every (org, day) where the stored count differs from the fresh one, by day."""
     return [
         Drift(org_id, day, stored.get((org_id, day), 0), fresh.get((org_id, day), 0))
         for org_id, day in sorted(fresh.keys() | stored.keys(), key=lambda k: (k[1], k[0]))

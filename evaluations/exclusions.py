@@ -13,18 +13,17 @@ to that day, so an excluded evaluation leaves every figure from its submission o
 """
 
 from collections import Counter
-from dataclasses import dataclass
 from datetime import date
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Max, Q, QuerySet, Sum
+from django.db.models import Max, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from campaigns.models import Campaign
 from orgs.models import Org
 
-from .counters import chain_paths, local_day
+from .counters import Drift, chain_paths, drifts, local_day, roll_up
 from .models import Evaluation, Exclusion, ExclusionAction, ExclusionCount, ExclusionEvent
 
 REASON_MAX = 500
@@ -181,35 +180,6 @@ def _apply(campaign: Campaign, changes: Counter) -> None:
 # ---------------------------------------------------------------- reads
 
 
-def excluded_sums(
-    *, campaign: Campaign, org_ids: list[int], until: date | None = None, since: date | None = None
-) -> dict[int, tuple[int, int]]:
-    """org → (excluded evaluations submitted up to `until`, of those submitted from `since`):
-    one query over the counters; orgs without any are left out."""
-    rows = ExclusionCount.objects.filter(campaign=campaign, org_id__in=org_ids)
-    if until is not None:
-        rows = rows.filter(day__lte=until)
-    week = Sum("count", filter=Q(day__gte=since)) if since is not None else Sum("count")
-    found = rows.values_list("org_id").annotate(total=Sum("count"), week=week).order_by()
-    return {org_id: (total or 0, w or 0) for org_id, total, w in found if total}
-
-
-def excluded_counts(*, campaign: Campaign, org_ids: list[int]) -> dict[int, int]:
-    """Excluded evaluations of each org's subtree in the campaign (0 where none)."""
-    found = excluded_sums(campaign=campaign, org_ids=org_ids)
-    return {org_id: found.get(org_id, (0, 0))[0] for org_id in org_ids}
-
-
-def excluded_by_day(*, campaign: Campaign, org: Org, until: date) -> dict[date, int]:
-    rows = (
-        ExclusionCount.objects.filter(campaign=campaign, org=org, day__lte=until)
-        .values_list("day")
-        .annotate(total=Sum("count"))
-        .order_by()
-    )
-    return {day: n for day, n in rows if n}
-
-
 def excluded_ids(campaign: Campaign) -> QuerySet:
     """Ids of the campaign's excluded evaluations, as a subquery:
     `.exclude(pk__in=excluded_ids(c))`."""
@@ -226,31 +196,16 @@ def exclusion_marker(campaign: Campaign) -> int:
 
 def fresh_exclusion_counts(campaign: Campaign) -> dict[tuple[int, date], int]:
     """(org, day) → excluded evaluations, computed from the exclusions themselves."""
-    out: Counter = Counter()
-    rows = Exclusion.objects.filter(campaign=campaign).values_list(
+    leaves: Counter = Counter()
+    for path, submitted_at in Exclusion.objects.filter(campaign=campaign).values_list(
         "evaluation__org__path", "evaluation__submitted_at"
-    )
-    paths: Counter = Counter()
-    for path, submitted_at in rows:
-        paths[(path, local_day(submitted_at))] += 1
-    needed = {p for path, _d in paths for p in chain_paths(campaign, path)}
-    ids = dict(Org.objects.filter(path__in=needed).values_list("path", "pk"))
-    for (path, day), n in paths.items():
-        for p in chain_paths(campaign, path):
-            out[(ids[p], day)] += n
-    return dict(out)
+    ):
+        leaves[(path, local_day(submitted_at))] += 1
+    return roll_up(campaign, leaves)
 
 
-@dataclass
-class ExclusionDrift:
-    org_id: int
-    day: date
-    stored: int
-    counted: int
-
-
-def recount_exclusions(campaign: Campaign) -> list[ExclusionDrift]:
-    fresh = fresh_exclusion_counts(campaign)
+def recount_exclusions(campaign: Campaign) -> list[Drift]:
+    """Every (org, day) whose exclusion counter differs from a count of the exclusions."""
     stored = {
         (org_id, day): n
         for org_id, day, n in ExclusionCount.objects.filter(campaign=campaign).values_list(
@@ -258,11 +213,7 @@ def recount_exclusions(campaign: Campaign) -> list[ExclusionDrift]:
         )
         if n
     }
-    return [
-        ExclusionDrift(org_id, day, stored.get((org_id, day), 0), fresh.get((org_id, day), 0))
-        for org_id, day in sorted(fresh.keys() | stored.keys(), key=lambda k: (k[1], k[0]))
-        if fresh.get((org_id, day), 0) != stored.get((org_id, day), 0)
-    ]
+    return drifts(fresh_exclusion_counts(campaign), stored)
 
 
 @transaction.atomic

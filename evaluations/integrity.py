@@ -447,11 +447,7 @@ def start_scan(*, campaign: Campaign, user=None) -> ReviewRun:
         return running
     try:
         with transaction.atomic():
-            run = ReviewRun.objects.create(
-                campaign=campaign,
-                started_by=user if user is not None and user.is_authenticated else None,
-                thresholds=Thresholds.of(settings_for(campaign)).as_dict(),
-            )
+            run = _queue(campaign, user)
     except IntegrityError:  # another click queued one meanwhile
         return active_run(campaign) or latest_run(campaign)
     jobs.start(scan_task, run.pk)
@@ -530,9 +526,14 @@ def scan_now(*, campaign: Campaign, user=None) -> ReviewRun:
     running = active_run(campaign)
     if running is not None:
         raise ScanBusy(_("该活动的核查正在进行，请稍后再试"))
-    run = ReviewRun.objects.create(
+    return run_scan(_queue(campaign, user))
+
+
+def _queue(campaign: Campaign, user) -> ReviewRun:
+    """A queued run with the campaign's thresholds of now (the unique constraint refuses a
+    second active one)."""
+    return ReviewRun.objects.create(
         campaign=campaign,
-        started_by=user if user is not None and getattr(user, "is_authenticated", False) else None,
+        started_by=user if getattr(user, "is_authenticated", False) else None,
         thresholds=Thresholds.of(settings_for(campaign)).as_dict(),
     )
-    return run_scan(run)

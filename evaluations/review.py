@@ -20,9 +20,8 @@ from orgs.scoping import in_scope, restrict_to_scope, scope_roots
 from orgs.selectors import children_of, within
 from pingyi.formatting import percent
 
-from .counters import evaluated_counts
-from .exclusions import excluded_counts
-from .integrity import active_run, latest_run
+from .counters import evaluated_counts, excluded_counts
+from .integrity import latest_run
 from .models import (
     Answer,
     Evaluation,
@@ -93,8 +92,6 @@ class Overview:
     campaign: Campaign
     org: Org
     run: ReviewRun | None  # the latest finished scan
-    active: ReviewRun | None  # a scan queued or running now
-    failed: ReviewRun | None  # the latest scan, when it failed
     total: UnitRow
     rows: list[UnitRow]  # sub-units with a flag or an exclusion, most flagged first
     clean: int  # sub-units with neither
@@ -122,8 +119,6 @@ def _union_flags(run: ReviewRun, org: Org) -> dict[int, tuple[str, int, set[str]
 
 def overview(*, campaign: Campaign, org: Org) -> Overview:
     run = latest_run(campaign, status=ReviewRunStatus.DONE)
-    newest = latest_run(campaign)
-    failed = newest if newest is not None and newest.status == ReviewRunStatus.FAILED else None
     units = list(children_of(org)) or [org]
     cut = len(units[0].path)
     ids = [org.pk, *[u.pk for u in units if u.pk != org.pk]]
@@ -157,8 +152,6 @@ def overview(*, campaign: Campaign, org: Org) -> Overview:
         campaign=campaign,
         org=org,
         run=run,
-        active=active_run(campaign),
-        failed=failed,
         total=total,
         rows=shown,
         clean=len(rows) - len(shown),
@@ -341,9 +334,17 @@ class UnionDetail:
         return self.flagged > 0 and (self.verdict is None or self.verdict.flagged < self.flagged)
 
 
-def _selected_ids(
-    *, campaign: Campaign, union: Org, run: ReviewRun | None, chosen: Finding | None, show: str
+def listed_ids(
+    *,
+    campaign: Campaign,
+    union: Org,
+    run: ReviewRun | None,
+    finding_id: int | None = None,
+    show: str = "flagged",
 ) -> QuerySet:
+    """Ids of the evaluations a union's table lists: its excluded ones, or those the run
+    flagged (by one finding when given), in number order. The page shows them; 对本表全部执行
+    decides on them."""
     if show == "excluded":
         return (
             Exclusion.objects.filter(campaign=campaign, org=union)
@@ -351,9 +352,14 @@ def _selected_ids(
             .order_by("evaluation_id")
         )
     links = FindingEvaluation.objects.filter(finding__run=run, finding__org=union)
-    if chosen is not None:
-        links = links.filter(finding=chosen)
+    if finding_id is not None:
+        links = links.filter(finding_id=finding_id)
     return links.values_list("evaluation_id", flat=True).distinct().order_by("evaluation_id")
+
+
+def flagged_count(*, campaign: Campaign, union: Org, run: ReviewRun | None) -> int:
+    """The union's distinct evaluations that the run flagged."""
+    return listed_ids(campaign=campaign, union=union, run=run).count() if run else 0
 
 
 def union_detail(
@@ -370,19 +376,14 @@ def union_detail(
     )
     chosen = next((f for f in findings if f.pk == finding_id), None)
     show = "excluded" if show == "excluded" else "flagged"
-    ids = _selected_ids(campaign=campaign, union=union, run=run, chosen=chosen, show=show)
+    ids = listed_ids(
+        campaign=campaign, union=union, run=run, finding_id=chosen.pk if chosen else None, show=show
+    )
     total_rows = ids.count()
     pages = max(1, -(-total_rows // PAGE_SIZE))
     page = min(max(1, page), pages)
     page_ids = list(ids[(page - 1) * PAGE_SIZE : page * PAGE_SIZE])
-    flagged = (
-        FindingEvaluation.objects.filter(finding__run=run, finding__org=union)
-        .values("evaluation_id")
-        .distinct()
-        .count()
-        if run
-        else 0
-    )
+    flagged = flagged_count(campaign=campaign, union=union, run=run)
     net = evaluated_counts(campaign=campaign, org_ids=[union.pk])[union.pk]
     excluded = excluded_counts(campaign=campaign, org_ids=[union.pk])[union.pk]
     return UnionDetail(

@@ -34,8 +34,10 @@ from pingyi.xlsx import office_xlsx, xlsx_download
 from .exclusions import ExclusionError, exclude_evaluations, restore_evaluations
 from .forms_review import IntegritySettingsForm
 from .integrity import latest_run, settings_for, start_scan
-from .models import FindingEvaluation, ReviewRunStatus, UnitReview, UnitVerdict
+from .models import ReviewRunStatus, UnitReview, UnitVerdict
 from .review import (
+    flagged_count,
+    listed_ids,
     may_review,
     overview,
     review_log,
@@ -183,15 +185,14 @@ def _chosen_evaluations(request, org: Org, campaign: Campaign):
     """The evaluations a decision is about: the ticked ones, or all that the page lists."""
     evaluations = reviewable_evaluations(request.user, campaign, org)
     if request.POST.get("all") == "1":
-        show = request.POST.get("show", "")
-        if show == "excluded":
-            return evaluations.filter(exclusion__isnull=False)
-        run = latest_run(campaign, status=ReviewRunStatus.DONE)
-        links = FindingEvaluation.objects.filter(finding__run=run, finding__org=org)
-        finding = int_or_none(request.POST.get("finding"))
-        if finding is not None:
-            links = links.filter(finding_id=finding)
-        return evaluations.filter(pk__in=links.values("evaluation_id"))
+        listed = listed_ids(
+            campaign=campaign,
+            union=org,
+            run=latest_run(campaign, status=ReviewRunStatus.DONE),
+            finding_id=int_or_none(request.POST.get("finding")),
+            show=request.POST.get("show", ""),
+        )
+        return evaluations.filter(pk__in=listed)
     ids = [i for i in (int_or_none(v) for v in request.POST.getlist("evaluation")) if i]
     return evaluations.filter(pk__in=ids)
 
@@ -256,7 +257,8 @@ def verdict(request, org_id: int):
     elif len(note) > 500:
         messages.error(request, _("核查说明最多 500 字，您写了 %(n)s 字。") % {"n": len(note)})
     else:
-        detail = union_detail(campaign=campaign, union=org)
+        run = latest_run(campaign, status=ReviewRunStatus.DONE)
+        flagged = flagged_count(campaign=campaign, union=org, run=run)
         try:
             with transaction.atomic():
                 UnitReview.objects.update_or_create(
@@ -265,7 +267,7 @@ def verdict(request, org_id: int):
                     defaults={
                         "verdict": kind,
                         "note": note,
-                        "flagged": detail.flagged,
+                        "flagged": flagged,
                         "reviewed_by": request.user,
                         "reviewed_at": timezone.now(),
                     },

@@ -35,7 +35,7 @@ from orgs.models import OrgKind
 from orgs.scoping import can_run_campaigns
 from pingyi.formatting import cn_date, cn_datetime
 
-from .figures import progress_table
+from .figures import progress_table, share_ranks
 from .models import (
     SCORABLE_KINDS,
     AssessmentIndicator,
@@ -310,18 +310,6 @@ def score_unit(*, values: dict[str, Decimal | None], missing: dict[str, str], sc
     if kept_weight <= 0:
         return Score(parts, None, rescaled=True)
     return Score(parts, _cents(kept_points * full / kept_weight), rescaled=True)
-
-
-def share_ranks(totals: list[Decimal | None]) -> list[int | None]:
-    """Best total 1; equal totals share a rank (1, 1, 3); no total, no rank."""
-    ranks: list[int | None] = [None] * len(totals)
-    order = sorted((i for i, t in enumerate(totals) if t is not None), key=lambda i: -totals[i])
-    previous, rank = None, 0
-    for position, i in enumerate(order, start=1):
-        if totals[i] != previous:
-            rank, previous = position, totals[i]
-        ranks[i] = rank
-    return ranks
 
 
 # ----------------------------------------------------------------------- values of units

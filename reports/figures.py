@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from campaigns.models import Campaign
 from campaigns.selectors import stored_figures
-from evaluations.exclusions import excluded_by_day, excluded_sums
+from evaluations.counters import excluded_by_day, excluded_sums
 from evaluations.models import DailyCount
 from members.counters import registered_counts
 from orgs.models import Org
@@ -124,17 +124,22 @@ def _evaluation_sums(
     return {org_id: (total or 0, week or 0) for org_id, total, week in rows}
 
 
+def share_ranks(values: list) -> list[int | None]:
+    """Best (highest) value 1; equal values share a rank (1, 1, 3); no value, no rank."""
+    ranks: list[int | None] = [None] * len(values)
+    order = sorted((i for i, v in enumerate(values) if v is not None), key=lambda i: -values[i])
+    previous, rank = None, 0
+    for position, i in enumerate(order, start=1):
+        if values[i] != previous:
+            rank, previous = position, values[i]
+        ranks[i] = rank
+    return ranks
+
+
 def rank_units(units: list[UnitProgress]) -> None:
     """Rank by completion, best 1; equal completions share a rank (1, 1, 3); no target: None."""
-    ranked = sorted((u for u in units if u.completion is not None), key=lambda u: -u.completion)
-    previous, rank = None, 0
-    for position, unit in enumerate(ranked, start=1):
-        if unit.completion != previous:
-            rank, previous = position, unit.completion
+    for unit, rank in zip(units, share_ranks([u.completion for u in units]), strict=True):
         unit.rank = rank
-    for unit in units:
-        if unit.completion is None:
-            unit.rank = None
 
 
 def progress_table(

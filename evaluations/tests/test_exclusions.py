@@ -13,10 +13,10 @@ from campaigns.services import set_manual_target
 from cases.selectors import figures_by_unit
 from conftest import SHANGHAI
 from evaluations import counters
+from evaluations.counters import excluded_counts
 from evaluations.exclusions import (
     ExclusionError,
     exclude_evaluations,
-    excluded_counts,
     recount_exclusions,
     restore_evaluations,
 )
